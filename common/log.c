@@ -1,4 +1,4 @@
-/* common/log.c  Leveled, timestamped logging to stderr, shared by both daemons */
+/* common/log.c  Leveled, timestamped logging to stderr for both daemons */
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -87,7 +87,7 @@ const char *log_level_name(enum log_level lvl)
 /* "2026-11-24T10:00:00.123Z" into <buf>; returns its length. */
 static size_t fmt_time(char *buf, size_t sz)
 {
-	struct timespec ts;
+	struct timespec ts = { 0, 0 };
 	struct tm tm;
 	int n;
 
