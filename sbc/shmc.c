@@ -1,0 +1,211 @@
+/* sbc/shmc.c  Consumer side of mediad's shared-memory segment */
+#include <errno.h>
+#include <string.h>
+
+#include <re.h>
+
+#include "log.h"
+#include "shm.h"
+#include "shmc.h"
+
+#define CHECK_MS      2000
+#define DRAIN_MS      100
+#define DRAIN_BUDGET  1024     /* records per ring per drain */
+#define REC_MAX       1024     /* payload we accept per record */
+#define RINGS_MAX     256      /* workers + control, with room to spare */
+
+static struct {
+	char           name[SHM_NAME_MAX];
+	struct shm_seg seg;
+	bool           attached;
+	int            last_err;   /* of the last failed attach: log once */
+	struct tmr     tmr_check;
+	struct tmr     tmr_drain;
+	uint64_t       attaches;
+	uint64_t       events[SHM_EV_MAX];
+	uint64_t       bad;        /* records shmring_pop() rejected */
+} sc;
+
+static const char *const ev_names[SHM_EV_MAX] = {
+	[SHM_EV_NONE]          = "none",
+	[SHM_EV_DTMF]          = "dtmf",
+	[SHM_EV_MEDIA_TIMEOUT] = "media-timeout",
+	[SHM_EV_SSRC_CHANGE]   = "ssrc-change",
+	[SHM_EV_CALL_STATS]    = "call-stats",
+	[SHM_EV_CFG_DONE]      = "cfg-done",
+};
+
+static void detach(const char *why)
+{
+	if (!sc.attached)
+		return;
+	log_info("shm", "detached from %s (%s)", sc.name, why);
+	tmr_cancel(&sc.tmr_drain);
+	shm_detach(&sc.seg);
+	memset(&sc.seg, 0, sizeof(sc.seg));
+	sc.attached = false;
+	sc.last_err = 0;
+}
+
+/*
+ * Take what the rings hold, each ring at most DRAIN_BUDGET records per
+ * turn so a flooding producer cannot stall the loop. Events are only
+ * counted and logged for now; calls will consume them.
+ */
+static void drain(void)
+{
+	uint8_t buf[REC_MAX];
+	uint32_t i, nrings = sc.seg.hdr->nrings;
+
+	if (nrings > RINGS_MAX)
+		nrings = RINGS_MAX;
+
+	for (i = 0; i < nrings; i++) {
+		struct shm_ring *r = shm_ring(&sc.seg, i);
+		unsigned n;
+
+		if (!r)
+			continue;
+		for (n = 0; n < DRAIN_BUDGET; n++) {
+			uint32_t before = shmring_count(r);
+			uint16_t type = 0;
+			size_t len = 0;
+			int err;
+
+			err = shmring_pop(r, &type, buf, sizeof(buf), &len);
+			if (err == ENOENT)
+				break;
+			if (err) {
+				/* a skipped record is counted; a ring that
+				 * does not move on is left for next time */
+				++sc.bad;
+				if (shmring_count(r) >= before)
+					break;
+				continue;
+			}
+			if (type < SHM_EV_MAX)
+				++sc.events[type];
+			log_debug("shm", "ring %u: event %s (%zu bytes)", i,
+				  type < SHM_EV_MAX ? ev_names[type] : "?",
+				  len);
+		}
+	}
+}
+
+static void drain_tmr(void *arg)
+{
+	(void)arg;
+
+	if (!sc.attached)
+		return;
+	drain();
+	tmr_start(&sc.tmr_drain, DRAIN_MS, drain_tmr, NULL);
+}
+
+static void try_attach(void)
+{
+	const char *why = NULL;
+	int err;
+
+	err = shm_attach(&sc.seg, sc.name, &why);
+	if (err) {
+		/* once per kind of failure, not every 2 s */
+		if (err != sc.last_err)
+			log_info("shm", "%s not attached (%s); retrying every "
+				 "%u s", sc.name, why ? why : strerror(err),
+				 CHECK_MS / 1000);
+		sc.last_err = err;
+		memset(&sc.seg, 0, sizeof(sc.seg));
+		return;
+	}
+
+	sc.attached = true;
+	sc.last_err = 0;
+	++sc.attaches;
+	log_info("shm", "attached to %s: mediad pid %d generation %u, "
+		 "%u workers, %u rings", sc.name, (int)sc.seg.pid,
+		 sc.seg.generation, sc.seg.hdr->nworkers,
+		 sc.seg.hdr->nrings);
+	tmr_start(&sc.tmr_drain, 0, drain_tmr, NULL);
+}
+
+static void check_tmr(void *arg)
+{
+	(void)arg;
+
+	tmr_start(&sc.tmr_check, CHECK_MS, check_tmr, NULL);
+
+	if (sc.attached && shm_check(&sc.seg) == ESTALE) {
+		/* what is left in the rings is from a dead producer: the
+		 * mapping stays valid, so take it before letting go */
+		drain();
+		detach("stale: mediad gone or restarted");
+	}
+	if (!sc.attached)
+		try_attach();
+}
+
+int shmc_start(const char *name)
+{
+	if (!name || !*name || strlen(name) >= sizeof(sc.name))
+		return EINVAL;
+
+	memset(&sc, 0, sizeof(sc));
+	str_ncpy(sc.name, name, sizeof(sc.name));
+	tmr_init(&sc.tmr_check);
+	tmr_init(&sc.tmr_drain);
+	try_attach();
+	tmr_start(&sc.tmr_check, CHECK_MS, check_tmr, NULL);
+	return 0;
+}
+
+void shmc_stop(void)
+{
+	tmr_cancel(&sc.tmr_check);
+	tmr_cancel(&sc.tmr_drain);
+	if (sc.attached) {
+		shm_detach(&sc.seg);
+		sc.attached = false;
+	}
+}
+
+bool shmc_attached(void)
+{
+	return sc.attached;
+}
+
+const struct shm_seg *shmc_seg(void)
+{
+	return sc.attached ? &sc.seg : NULL;
+}
+
+uint64_t shmc_events(unsigned ev)
+{
+	return ev < SHM_EV_MAX ? sc.events[ev] : 0;
+}
+
+uint64_t shmc_bad(void)
+{
+	return sc.bad;
+}
+
+int shmc_debug(struct re_printf *pf, void *unused)
+{
+	uint64_t ev = 0;
+	unsigned i;
+
+	(void)unused;
+
+	for (i = 0; i < SHM_EV_MAX; i++)
+		ev += sc.events[i];
+	if (!sc.attached)
+		return re_hprintf(pf, "shm: %s detached attaches=%llu "
+				  "events=%llu bad=%llu", sc.name,
+				  (unsigned long long)sc.attaches,
+				  (unsigned long long)ev,
+				  (unsigned long long)sc.bad);
+	return re_hprintf(pf, "shm: %s attached pid=%d gen=%u attaches=%llu "
+			  "events=%llu bad=%llu", sc.name, (int)sc.seg.pid,
+			  sc.seg.generation, (unsigned long long)sc.attaches,
+			  (unsigned long long)ev, (unsigned long long)sc.bad);
+}

@@ -1,0 +1,338 @@
+/* sbc/sipsrv.c  The SIP stack: listeners and dispatch of incoming requests */
+#include <string.h>
+
+#include <re.h>
+
+#include "config.h"
+#include "log.h"
+#include "sipsrv.h"
+#include "stats.h"
+
+#ifndef SBC_VERSION
+#define SBC_VERSION "0"
+#endif
+
+/* Hash table sizes (powers of two): transactions and connections. */
+#define CTRANS_HASH   1024
+#define STRANS_HASH   1024
+#define CONN_HASH     256
+#define LADDR_MAX     32      /* addresses one wildcard listener expands to */
+
+/*
+ * What OPTIONS advertises (RFC 3261 section 11.2). A method joins
+ * Allow when its handler lands, not before: a peer that sees INVITE
+ * here will send one.
+ */
+#define SIPSRV_ALLOW     "OPTIONS"
+#define SIPSRV_ACCEPT    "application/sdp"
+#define SIPSRV_SUPPORTED ""
+
+static struct {
+	struct sip      *sip;
+	struct sip_lsnr *lsnr_req;
+	struct sip_lsnr *lsnr_resp;
+	struct tls      *tls;
+	const char      *tls_cert;    /* during start only */
+	unsigned         nlisteners;
+	bool             draining;
+} ss;
+
+/* A wildcard listener being expanded into one per local address. */
+struct expand {
+	enum sip_transp tp;
+	int             af;
+	uint16_t        port;
+	struct sa       done[LADDR_MAX];
+	unsigned        n;
+	int             err;
+};
+
+static int transp_add(enum sip_transp tp, const struct sa *laddr)
+{
+	char addr[64];
+	int err;
+
+	switch (tp) {
+
+	case SIP_TRANSP_UDP:
+	case SIP_TRANSP_TCP:
+		err = sip_transp_add(ss.sip, tp, laddr);
+		break;
+
+	case SIP_TRANSP_TLS:
+		err = sip_transp_add(ss.sip, tp, laddr, ss.tls);
+		break;
+
+	case SIP_TRANSP_WS:
+		err = sip_transp_add_websock(ss.sip, tp, laddr, true, NULL);
+		break;
+
+	case SIP_TRANSP_WSS:
+		err = sip_transp_add_websock(ss.sip, tp, laddr, true,
+					     ss.tls_cert);
+		break;
+
+	default:
+		err = EPROTONOSUPPORT;
+		break;
+	}
+
+	re_snprintf(addr, sizeof(addr), "%J", laddr);
+	if (err) {
+		log_err("sip", "cannot listen on %s %s: %s",
+			sip_transp_name(tp), addr, strerror(err));
+		return err;
+	}
+	log_info("sip", "listening on %s %s", sip_transp_name(tp), addr);
+	++ss.nlisteners;
+	return 0;
+}
+
+static bool expand_one(const char *ifname, const struct sa *sa, void *arg)
+{
+	struct expand *x = arg;
+	struct sa laddr;
+	unsigned i;
+
+	(void)ifname;
+
+	if (sa_af(sa) != x->af || sa_is_linklocal(sa))
+		return false;
+
+	/* an address on two interfaces is bound once */
+	for (i = 0; i < x->n; i++) {
+		if (sa_cmp(&x->done[i], sa, SA_ADDR))
+			return false;
+	}
+	if (x->n == LADDR_MAX) {
+		log_warn("sip", "more than %u local addresses; the rest get no "
+			 "%s listener", LADDR_MAX, sip_transp_name(x->tp));
+		return true;
+	}
+
+	sa_cpy(&laddr, sa);
+	sa_set_port(&laddr, x->port);
+	x->err = transp_add(x->tp, &laddr);
+	if (x->err)
+		return true;
+	x->done[x->n++] = laddr;
+	return false;
+}
+
+/* Open listener <a> of transport <tp>; a disabled one (len 0) is 0. */
+static int listener_add(enum sip_transp tp, const struct cfg_addr *a)
+{
+	struct expand *x;
+	struct sa laddr;
+	int err;
+
+	if (!a->len)
+		return 0;
+
+	err = sa_set_sa(&laddr, (const struct sockaddr *)&a->ss);
+	if (err)
+		return err;
+	if (!sa_is_any(&laddr))
+		return transp_add(tp, &laddr);
+
+	x = mem_zalloc(sizeof(*x), NULL);
+	if (!x)
+		return ENOMEM;
+	x->tp = tp;
+	x->af = sa_af(&laddr);
+	x->port = sa_port(&laddr);
+
+	err = net_getifaddrs(expand_one, x);
+	if (!err)
+		err = x->err;
+	if (!err && !x->n) {
+		log_err("sip", "%s %s: no local %s address to listen on",
+			sip_transp_name(tp), a->text, net_af2name(x->af));
+		err = EADDRNOTAVAIL;
+	}
+	mem_deref(x);
+	return err;
+}
+
+/* Stateless reply, counted. INVITEs get a server transaction so the
+ * final answer is retransmitted until the ACK (RFC 3261 17.2.1). */
+static void reply(const struct sip_msg *msg, uint16_t scode,
+		  const char *reason)
+{
+	int err;
+
+	if (!pl_strcmp(&msg->met, "INVITE"))
+		err = sip_treplyf(NULL, NULL, ss.sip, msg, false, scode,
+				  reason, "Content-Length: 0\r\n\r\n");
+	else
+		err = sip_replyf(ss.sip, msg, scode, reason,
+				 "Content-Length: 0\r\n\r\n");
+	if (err) {
+		log_debug("sip", "%u reply to %.*s failed: %s [%.*s]", scode,
+			  (int)msg->met.l, msg->met.p, strerror(err),
+			  (int)msg->callid.l, msg->callid.p);
+		return;
+	}
+	stats_sip_response(scode);
+}
+
+static void reply_options(const struct sip_msg *msg)
+{
+	int err;
+
+	err = sip_replyf(ss.sip, msg, 200, "OK",
+			 "Allow: " SIPSRV_ALLOW "\r\n"
+			 "Accept: " SIPSRV_ACCEPT "\r\n"
+			 "Accept-Encoding: identity\r\n"
+			 "Accept-Language: en\r\n"
+			 "Supported: " SIPSRV_SUPPORTED "\r\n"
+			 "Content-Length: 0\r\n"
+			 "\r\n");
+	if (err) {
+		log_debug("sip", "OPTIONS reply failed: %s [%.*s]",
+			  strerror(err), (int)msg->callid.l, msg->callid.p);
+		return;
+	}
+	stats_sip_response(200);
+}
+
+/*
+ * Every request that matches no transaction of libre's lands here; the
+ * message is libre's and lives for this call only. Nothing is handed
+ * on yet, so there is no reference to take.
+ */
+static bool request_handler(const struct sip_msg *msg, void *arg)
+{
+	(void)arg;
+
+	stats_sip_request(&msg->met);
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char src[64];
+
+		re_snprintf(src, sizeof(src), "%J", &msg->src);
+		log_debug("sip", "%.*s %.*s from %s/%s [%.*s]",
+			  (int)msg->met.l, msg->met.p, (int)msg->ruri.l,
+			  msg->ruri.p, sip_transp_name(msg->tp), src,
+			  (int)msg->callid.l, msg->callid.p);
+	}
+
+	if (!pl_strcmp(&msg->met, "ACK"))
+		return true;            /* never answered (RFC 3261 17.1.1.3) */
+
+	if (!pl_strcmp(&msg->met, "OPTIONS"))
+		reply_options(msg);
+	else if (!pl_strcmp(&msg->met, "CANCEL"))
+		reply(msg, 481, "Call/Transaction Does Not Exist");
+	else if (ss.draining && !pl_strcmp(&msg->met, "INVITE"))
+		reply(msg, 503, "Service Unavailable");
+	else
+		reply(msg, 501, "Not Implemented");
+	return true;
+}
+
+/* Responses that matched no client transaction: counted, dropped. */
+static bool response_handler(const struct sip_msg *msg, void *arg)
+{
+	(void)arg;
+
+	stats_sip_stray();
+	if (log_enabled(LOG_LVL_DEBUG)) {
+		char src[64];
+
+		re_snprintf(src, sizeof(src), "%J", &msg->src);
+		log_debug("sip", "stray %u response from %s [%.*s]",
+			  msg->scode, src, (int)msg->callid.l,
+			  msg->callid.p);
+	}
+	return true;
+}
+
+int sipsrv_start(const struct sbc_config *cfg)
+{
+	int err;
+
+	if (!cfg)
+		return EINVAL;
+
+	memset(&ss, 0, sizeof(ss));
+
+	err = sip_alloc(&ss.sip, NULL, CTRANS_HASH, STRANS_HASH, CONN_HASH,
+			"sbc/" SBC_VERSION, NULL, NULL);
+	if (err) {
+		log_err("sip", "cannot allocate the stack: %s", strerror(err));
+		goto out;
+	}
+
+	if (cfg->sip_tls.len) {
+		err = tls_alloc(&ss.tls, TLS_METHOD_SSLV23, cfg->tls_cert,
+				NULL);
+		if (err) {
+			log_err("sip", "tls_cert %s: cannot load a private key "
+				"and certificate from it: %s", cfg->tls_cert,
+				strerror(err));
+			goto out;
+		}
+	}
+	ss.tls_cert = cfg->tls_cert;
+
+	err = sip_listen(&ss.lsnr_req, ss.sip, true, request_handler, NULL);
+	if (!err)
+		err = sip_listen(&ss.lsnr_resp, ss.sip, false,
+				 response_handler, NULL);
+	if (err)
+		goto out;
+
+	err = listener_add(SIP_TRANSP_UDP, &cfg->sip_udp);
+	if (!err)
+		err = listener_add(SIP_TRANSP_TCP, &cfg->sip_tcp);
+	if (!err)
+		err = listener_add(SIP_TRANSP_TLS, &cfg->sip_tls);
+	if (!err)
+		err = listener_add(SIP_TRANSP_WS, &cfg->sip_ws);
+	if (!err)
+		err = listener_add(SIP_TRANSP_WSS, &cfg->sip_wss);
+	if (err)
+		goto out;
+
+	if (!ss.nlisteners)
+		log_warn("sip", "every listener is disabled: no SIP traffic");
+ out:
+	ss.tls_cert = NULL;
+	if (err)
+		sipsrv_stop();
+	return err;
+}
+
+void sipsrv_stop(void)
+{
+	/* listeners first, so nothing new arrives while the rest goes */
+	ss.lsnr_req = mem_deref(ss.lsnr_req);
+	ss.lsnr_resp = mem_deref(ss.lsnr_resp);
+	sip_close(ss.sip, true);
+	ss.sip = mem_deref(ss.sip);
+	ss.tls = mem_deref(ss.tls);
+	ss.nlisteners = 0;
+}
+
+void sipsrv_drain(void)
+{
+	ss.draining = true;
+}
+
+bool sipsrv_draining(void)
+{
+	return ss.draining;
+}
+
+struct sip *sipsrv_sip(void)
+{
+	return ss.sip;
+}
+
+int sipsrv_debug(struct re_printf *pf, void *unused)
+{
+	(void)unused;
+
+	return re_hprintf(pf, "sip: listeners=%u draining=%s", ss.nlisteners,
+			  ss.draining ? "yes" : "no");
+}

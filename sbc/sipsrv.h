@@ -1,0 +1,30 @@
+/* sbc/sipsrv.h  The SIP stack: listeners and dispatch of incoming requests */
+#ifndef SBC_SIPSRV_H
+#define SBC_SIPSRV_H
+
+#include <stdbool.h>
+
+struct re_printf;
+struct sbc_config;
+struct sip;
+
+/*
+ * Allocate the SIP stack and open every listener <cfg> enables. A
+ * wildcard address (0.0.0.0, ::) is opened on each address of that
+ * family the host has at start (libre binds sockets to one address).
+ * All or nothing: on error nothing stays open. Returns 0 or an errno.
+ */
+int  sipsrv_start(const struct sbc_config *cfg);
+/* Close every transaction, connection and listener. */
+void sipsrv_stop(void);
+
+/* Refuse new dialogs (503) from now on; in-dialog traffic continues. */
+void sipsrv_drain(void);
+bool sipsrv_draining(void);
+
+/* The stack, for the modules built on it. Borrowed. */
+struct sip *sipsrv_sip(void);
+
+int  sipsrv_debug(struct re_printf *pf, void *unused);
+
+#endif
