@@ -7,6 +7,7 @@
 import http.client
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -89,24 +90,34 @@ def s(v):
 _used_ports = set()
 
 
+def _bindable(port, udp, tcp):
+    for kind in ((socket.SOCK_DGRAM,) if udp else ()) + \
+            ((socket.SOCK_STREAM,) if tcp else ()):
+        so = socket.socket(socket.AF_INET, kind)
+        try:
+            so.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        finally:
+            so.close()
+    return True
+
+
 def free_port(udp=True, tcp=True, even=False):
-    """A loopback port free for both UDP and TCP right now."""
-    for _ in range(200):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.bind(("127.0.0.1", 0))
-        port = t.getsockname()[1]
-        ok = port not in _used_ports and (not even or port % 2 == 0)
-        if ok and udp:
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            try:
-                u.bind(("127.0.0.1", port))
-            except OSError:
-                ok = False
-            u.close()
-        t.close()
-        if ok:
-            _used_ports.add(port)
-            return port
+    """A loopback port free for UDP and/or TCP right now. Linux hands out
+    odd ports for bind(0), so even ones are drawn from 20000..29998."""
+    for _ in range(500):
+        if even:
+            port = random.randrange(20000, 29000, 2)
+        else:
+            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            t.close()
+        if port in _used_ports or not _bindable(port, udp, tcp):
+            continue
+        _used_ports.add(port)
+        return port
     raise RuntimeError("no free port")
 
 
