@@ -1,0 +1,66 @@
+/* mediad/worker.h  Media worker: one thread, one io_uring, one command queue */
+#ifndef MEDIAD_WORKER_H
+#define MEDIAD_WORKER_H
+
+#include <stdint.h>
+
+struct worker;
+struct shm_worker;
+
+/*
+ * A worker owns its ring, its slot table and (later) its sessions and
+ * their sockets; nothing of it is shared except the command queue,
+ * which only the control thread writes, and the counters in shm, which
+ * only the worker writes. It sleeps in io_uring_submit_and_wait_timeout()
+ * and wakes on a completion, on its tick, or on a command: worker_cmd()
+ * queues the command and writes the worker's eventfd, on which a read
+ * is always armed in the ring.
+ */
+
+enum worker_cmd {
+	WORKER_CMD_NONE = 0,
+	WORKER_CMD_STOP,      /* cancel every request, reap, leave the loop */
+	WORKER_CMD_SYNC,      /* publish <arg>: worker_synced() returns it */
+};
+
+struct worker_prm {
+	uint32_t idx;             /* worker number, for logs */
+	uint32_t ring_entries;    /* SQ entries; 0: 256 */
+	uint32_t nslots;          /* requests in flight; 0: 2 * entries */
+	uint32_t queue_size;      /* commands, a power of two; 0: 1024 */
+	uint32_t tick_ms;         /* timer granularity; 0: 100 */
+	struct shm_worker *stats; /* counters in shm; NULL: private ones */
+};
+
+/*
+ * Set up a worker from <prm> (ring, slots, queue, eventfd: every
+ * allocation it will ever make) and start its thread, with all signals
+ * blocked. Returns 0 and *wp, or an errno with nothing left behind:
+ * ENOSYS or EPERM mean io_uring is not available here (old kernel,
+ * seccomp, kernel.io_uring_disabled).
+ */
+int  worker_start(struct worker **wp, const struct worker_prm *prm);
+
+/*
+ * Control thread only (the queue has one producer): queue <cmd> with
+ * <arg> and wake the worker. Returns 0, ENOSPC when the queue is full
+ * (the caller refuses the work rather than wait), or ESHUTDOWN once
+ * WORKER_CMD_STOP has been queued.
+ */
+int  worker_cmd(struct worker *w, enum worker_cmd cmd, uint64_t arg);
+
+/*
+ * Stop <w>: queue WORKER_CMD_STOP, join the thread (the worker cancels
+ * and reaps every request first, so the kernel writes into nothing we
+ * free), then free it. Safe on NULL.
+ */
+void worker_stop(struct worker *w);
+
+/* The last WORKER_CMD_SYNC argument the worker has handled. */
+uint64_t worker_synced(const struct worker *w);
+/* clock_ms() of the worker's last tick: a stuck worker stops moving it. */
+uint64_t worker_beat_ms(const struct worker *w);
+/* Commands the worker has handled. */
+uint64_t worker_ncmds(const struct worker *w);
+
+#endif
