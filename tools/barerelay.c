@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "g711.h"
+
 #define BATCH       32           /* datagrams per recvmmsg/sendmmsg */
 #define ROUNDS      4            /* recvmmsg calls per ready socket */
 #define PKT_MAX     2048
@@ -55,82 +57,11 @@ struct relay {
 };
 
 static volatile sig_atomic_t g_stop;
-static uint8_t u2a[256], a2u[256];
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	g_stop = 1;
-}
-
-/*
- * G.711 segment arithmetic, the same the standard tabulates. Kept in
- * this file (rtpbench has its own) so each tool stays one unit.
- */
-static uint8_t ulaw_enc(int v)
-{
-	int sign = 0, exp = 7, mask;
-
-	if (v < 0) {
-		v = -v;
-		sign = 0x80;
-	}
-	if (v > 32635)
-		v = 32635;
-	v += 0x84;
-	for (mask = 0x4000; !(v & mask) && exp > 0; mask >>= 1)
-		exp--;
-	return (uint8_t)~(sign | (exp << 4) | ((v >> (exp + 3)) & 0x0f));
-}
-
-static int ulaw_dec(uint8_t u)
-{
-	int t;
-
-	u = (uint8_t)~u;
-	t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
-	return (u & 0x80) ? 0x84 - t : t - 0x84;
-}
-
-static uint8_t alaw_enc(int v)
-{
-	int mask = 0xd5, seg, top;
-
-	if (v < 0) {
-		mask = 0x55;
-		v = -v - 1;
-	}
-	v >>= 3;
-	for (seg = 0, top = 0x1f; seg < 8 && v > top; seg++)
-		top = (top << 1) | 1;
-	if (seg >= 8)
-		return (uint8_t)(0x7f ^ mask);
-	return (uint8_t)(((seg << 4) |
-			  ((seg < 2 ? v >> 1 : v >> seg) & 0x0f)) ^ mask);
-}
-
-static int alaw_dec(uint8_t a)
-{
-	int t, seg;
-
-	a ^= 0x55;
-	t = (a & 0x0f) << 4;
-	seg = (a & 0x70) >> 4;
-	if (seg == 0)
-		t += 8;
-	else
-		t = (t + 0x108) << (seg - 1);
-	return (a & 0x80) ? t : -t;
-}
-
-static void tables_init(void)
-{
-	unsigned i;
-
-	for (i = 0; i < 256; i++) {
-		u2a[i] = alaw_enc(ulaw_dec((uint8_t)i));
-		a2u[i] = ulaw_enc(alaw_dec((uint8_t)i));
-	}
 }
 
 /* Convert RTP packet <p>/<len> between PCMU and PCMA in place. */
@@ -149,9 +80,9 @@ static bool transcode(uint8_t *p, size_t len)
 		return false;
 	pt = p[1] & 0x7f;
 	if (pt == 0)
-		tab = u2a;
+		tab = g711_tab_u2a;
 	else if (pt == 8)
-		tab = a2u;
+		tab = g711_tab_a2u;
 	else
 		return false;
 	for (i = off; i < len; i++)
@@ -332,7 +263,6 @@ int main(int argc, char **argv)
 	for (i = 0; i < r->n; i++)
 		r->s[i].fd = -1;
 	r->transcode = tc;
-	tables_init();
 
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < r->n + 64ul) {
 		rl.rlim_cur = rl.rlim_max;

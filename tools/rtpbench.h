@@ -180,10 +180,4 @@ int  rb_ng_call(struct rb_ng *ng, const struct rb_call_prm *prm,
 int  rb_ng_delete(struct rb_ng *ng, const char *callid,
 		  const char *from_tag);
 
-/* G.711 (rtpbench_io.c) */
-uint8_t rb_ulaw_enc(int16_t x);
-uint8_t rb_alaw_enc(int16_t x);
-int16_t rb_ulaw_dec(uint8_t u);
-int16_t rb_alaw_dec(uint8_t a);
-
 #endif

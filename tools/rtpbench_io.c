@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "g711.h"
 #include "rtpbench.h"
 
 /*
@@ -100,81 +101,6 @@ uint64_t rb_real_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/*
- * G.711 (ITU-T G.711 tables 1a/2a) from 16-bit linear samples. Written
- * as the standard's segment arithmetic rather than tables; the tool
- * needs it only to build the tone and to check what came back.
- */
-uint8_t rb_ulaw_enc(int16_t x)
-{
-	int v = x, sign = 0, exp = 7, mant;
-	int mask;
-
-	if (v < 0) {
-		v = -v;
-		sign = 0x80;
-	}
-	if (v > 32635)
-		v = 32635;
-	v += 0x84;
-	for (mask = 0x4000; !(v & mask) && exp > 0; mask >>= 1)
-		exp--;
-	mant = (v >> (exp + 3)) & 0x0f;
-	return (uint8_t)~(sign | (exp << 4) | mant);
-}
-
-int16_t rb_ulaw_dec(uint8_t u)
-{
-	int t;
-
-	u = (uint8_t)~u;
-	t = ((u & 0x0f) << 3) + 0x84;
-	t <<= (u & 0x70) >> 4;
-	return (int16_t)((u & 0x80) ? 0x84 - t : t - 0x84);
-}
-
-uint8_t rb_alaw_enc(int16_t x)
-{
-	static const int seg_end[8] = {
-		0x1f, 0x3f, 0x7f, 0xff, 0x1ff, 0x3ff, 0x7ff, 0xfff,
-	};
-	int v = x, mask, seg, aval;
-
-	if (v >= 0) {
-		mask = 0xd5;
-	}
-	else {
-		mask = 0x55;
-		v = -v - 1;
-	}
-	v >>= 3;                       /* 13-bit magnitude */
-	for (seg = 0; seg < 8 && v > seg_end[seg]; seg++)
-		;
-	if (seg >= 8)
-		return (uint8_t)(0x7f ^ mask);
-	aval = seg << 4;
-	aval |= (seg < 2 ? v >> 1 : v >> seg) & 0x0f;
-	return (uint8_t)(aval ^ mask);
-}
-
-int16_t rb_alaw_dec(uint8_t a)
-{
-	int t, seg;
-
-	a ^= 0x55;
-	t = (a & 0x0f) << 4;
-	seg = (a & 0x70) >> 4;
-	if (seg == 0) {
-		t += 8;
-	}
-	else {
-		t += 0x108;
-		if (seg > 1)
-			t <<= seg - 1;
-	}
-	return (int16_t)((a & 0x80) ? t : -t);
-}
-
 static void tone_init(void)
 {
 	unsigned i;
@@ -182,8 +108,8 @@ static void tone_init(void)
 	for (i = 0; i < RB_PAYLOAD; i++) {
 		tone_lin[i] = (int16_t)lrint(8000.0 *
 					     sin(2.0 * M_PI * i / 8.0));
-		tone_u[i] = rb_ulaw_enc(tone_lin[i]);
-		tone_a[i] = rb_alaw_enc(tone_lin[i]);
+		tone_u[i] = g711_ulaw_encode(tone_lin[i]);
+		tone_a[i] = g711_alaw_encode(tone_lin[i]);
 	}
 }
 
@@ -203,7 +129,7 @@ static bool tone_close(const uint8_t *p, uint8_t pt)
 	unsigned i, shift;
 
 	for (i = 0; i < 32; i++)
-		r[i] = pt == RB_PT_PCMA ? rb_alaw_dec(p[i]) : rb_ulaw_dec(p[i]);
+		r[i] = pt == RB_PT_PCMA ? g711_alaw_decode(p[i]) : g711_ulaw_decode(p[i]);
 
 	for (shift = 0; shift < 8; shift++) {
 		for (i = 0; i < 32; i++) {
