@@ -568,3 +568,19 @@ void cfg_print_sample(const struct cfg_key *keys, FILE *fp)
 			fprintf(fp, "#%s\n", k->name);
 	}
 }
+
+bool cfg_addr_is_any(const struct cfg_addr *a)
+{
+	const struct sockaddr_in *sin;
+	const struct sockaddr_in6 *sin6;
+
+	if (!a || !a->len)
+		return false;
+	sin = (const void *)&a->ss;
+	sin6 = (const void *)&a->ss;
+	if (a->ss.ss_family == AF_INET)
+		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
+	if (a->ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
+	return false;
+}

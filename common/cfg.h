@@ -79,6 +79,9 @@ int cfg_parse(const char *name, const char *buf, size_t len,
 /* Parse one "ip:port" / "[v6]:port" (port required when <need_port>). */
 int cfg_addr_parse(struct cfg_addr *a, const char *s, bool need_port);
 
+/* True when <a> is set and is 0.0.0.0 or ::. */
+bool cfg_addr_is_any(const struct cfg_addr *a);
+
 /* Print the key table as a commented sample config to <fp>. */
 void cfg_print_sample(const struct cfg_key *keys, FILE *fp);
 

@@ -141,18 +141,6 @@ static int vfail(const struct vctx *v, unsigned k, const char *fmt, ...)
 	return EINVAL;
 }
 
-static bool addr_is_any(const struct cfg_addr *a)
-{
-	const struct sockaddr_in *sin = (const void *)&a->ss;
-	const struct sockaddr_in6 *sin6 = (const void *)&a->ss;
-
-	if (a->ss.ss_family == AF_INET)
-		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
-	if (a->ss.ss_family == AF_INET6)
-		return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
-	return false;
-}
-
 static uint16_t addr_port(const struct cfg_addr *a)
 {
 	const struct sockaddr_in *sin = (const void *)&a->ss;
@@ -177,7 +165,7 @@ static bool addr_overlap(const struct cfg_addr *a, const struct cfg_addr *b)
 		return false;
 	if (addr_port(a) != addr_port(b))
 		return false;
-	if (addr_is_any(a) || addr_is_any(b))
+	if (cfg_addr_is_any(a) || cfg_addr_is_any(b))
 		return true;
 	if (a->ss.ss_family == AF_INET)
 		return a4->sin_addr.s_addr == b4->sin_addr.s_addr;

@@ -355,6 +355,26 @@ static int test_addresses(void)
 	return err;
 }
 
+static int test_addr_is_any(void)
+{
+	struct cfg_addr a;
+	int err = 0;
+
+	memset(&a, 0, sizeof(a));
+	TEST_TRUE(!cfg_addr_is_any(&a));         /* unset */
+	TEST_TRUE(!cfg_addr_is_any(NULL));
+	TEST_ERR(cfg_addr_parse(&a, "0.0.0.0:5060", true));
+	TEST_TRUE(cfg_addr_is_any(&a));
+	TEST_ERR(cfg_addr_parse(&a, "[::]:5060", true));
+	TEST_TRUE(cfg_addr_is_any(&a));
+	TEST_ERR(cfg_addr_parse(&a, "127.0.0.1", false));
+	TEST_TRUE(!cfg_addr_is_any(&a));
+	TEST_ERR(cfg_addr_parse(&a, "::1", false));
+	TEST_TRUE(!cfg_addr_is_any(&a));
+ out:
+	return err;
+}
+
 static int test_addr_list(void)
 {
 	int err = 0;
@@ -519,6 +539,7 @@ static const struct harness_test tests[] = {
 	HARNESS_TEST(test_numbers),
 	HARNESS_TEST(test_strings),
 	HARNESS_TEST(test_addresses),
+	HARNESS_TEST(test_addr_is_any),
 	HARNESS_TEST(test_addr_list),
 	HARNESS_TEST(test_unknown_duplicate),
 	HARNESS_TEST(test_crlf_comments_blanks),
