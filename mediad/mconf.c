@@ -39,6 +39,8 @@ const struct cfg_key mconf_keys[] = {
 	    "shared-memory segment shared with sbc (/dev/shm/NAME)"),
 	KEY("media_timeout", CFG_UINT, "60", media_timeout, 1, 3600, 0,
 	    "seconds without RTP before a stream is reported dead"),
+	KEY("delete_delay", CFG_UINT, "30", delete_delay, 0, 3600, 0,
+	    "seconds a deleted call lingers (NG delete-delay default)"),
 	KEY("log_level", CFG_LOGLEVEL, "info", log_level, 0, 0, 0,
 	    "error, warn, info or debug"),
 	CFG_END
@@ -92,18 +94,6 @@ static int cross_err(char *err, size_t errsz, const struct src *src,
 	return EINVAL;
 }
 
-static bool ip_is_any(const struct cfg_addr *a)
-{
-	const struct sockaddr_in *sin = (const void *)&a->ss;
-	const struct sockaddr_in6 *sin6 = (const void *)&a->ss;
-
-	if (a->ss.ss_family == AF_INET)
-		return sin->sin_addr.s_addr == htonl(INADDR_ANY);
-	if (a->ss.ss_family == AF_INET6)
-		return IN6_IS_ADDR_UNSPECIFIED(&sin6->sin6_addr);
-	return false;
-}
-
 /* Rules no single key can check. <mc> is complete; resolves the
  * advertised_ip default. */
 static int cross_check(struct mconf *mc, const struct src *src, char *err,
@@ -129,13 +119,13 @@ static int cross_check(struct mconf *mc, const struct src *src, char *err,
 				 "without '/'", mc->shm_name);
 
 	if (!mc->advertised_ip.len) {
-		if (ip_is_any(&mc->media_ip))
+		if (cfg_addr_is_any(&mc->media_ip))
 			return cross_err(err, errsz, src, "advertised_ip",
 					 "must be set when media_ip is %s",
 					 mc->media_ip.text);
 		mc->advertised_ip = mc->media_ip;
 	}
-	else if (ip_is_any(&mc->advertised_ip)) {
+	else if (cfg_addr_is_any(&mc->advertised_ip)) {
 		return cross_err(err, errsz, src, "advertised_ip",
 				 "%s cannot be written into SDP",
 				 mc->advertised_ip.text);

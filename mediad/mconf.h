@@ -24,6 +24,7 @@ struct mconf {
 	uint32_t workers;               /* as written: 0 = one per core */
 	char     shm_name[SHM_NAME_MAX];
 	uint32_t media_timeout;         /* seconds */
+	uint32_t delete_delay;          /* seconds, NG delete default */
 	enum log_level log_level;
 };
 

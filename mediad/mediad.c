@@ -18,6 +18,7 @@
 #include "shm.h"
 #include "mconf.h"
 #include "ngsrv.h"
+#include "call.h"
 #include "worker.h"
 #include "mediad.h"
 
@@ -40,6 +41,7 @@ struct mediad {
 	bool *stalled;                /* per worker, for the watchdog */
 	uint32_t nworkers;
 	struct ngsrv *ng;
+	struct calls *calls;
 	uint64_t start_ms;
 	uint32_t reloads;
 
@@ -86,16 +88,27 @@ static void stats_fill(struct ngcmd_stats *st, void *arg)
 {
 	const struct mediad *md = arg;
 	struct ngsrv_ctr ctr;
+	uint32_t i;
 
 	st->uptime_s = (clock_ms() - md->start_ms) / 1000;
 	st->workers = md->nworkers;
 	sum_workers(md, st);
+	for (i = 0; i < md->nworkers; i++)
+		st->sessions_timeout += worker_timeouts(md->workers[i]);
 	st->packet_rate = md->rate_pkts;
 	st->byte_rate = md->rate_bytes;
 	st->error_rate = md->rate_errs;
 	ngsrv_counters(md->ng, &ctr);
 	st->ng_dropped = ctr.dropped;
 	st->ng_cached = ctr.cached;
+	if (md->calls) {
+		struct calls_ctr cc;
+
+		calls_counters(md->calls, &cc);
+		st->sessions_managed = cc.created;
+		st->sessions_rejected = cc.rejected;
+		st->transcoded_media = cc.transcoding;
+	}
 }
 
 /* The pid in the header of segment <name>, or 0 if unreadable. */
@@ -175,6 +188,14 @@ static int workers_start(struct mediad *md)
 		struct worker_prm prm = {
 			.idx = i,
 			.stats = shm_worker(&md->seg, i),
+			.sessions = shm_session(&md->seg, 0),
+			.nsessions = mconf_nsessions(&md->conf),
+			.events = shm_ring(&md->seg, i),
+			.timeout_s = md->conf.media_timeout,
+			/* a multishot receive per socket: two sockets per
+			 * port pair of the worker's slice, plus cancels */
+			.nslots = 2 * ((md->conf.port_max - md->conf.port_min
+					+ 1) / 2 / md->nworkers + 1) + 1024,
 		};
 
 		err = worker_start(&md->workers[i], &prm);
@@ -187,6 +208,28 @@ static int workers_start(struct mediad *md)
 	log_info("worker", "%u workers running, one io_uring each",
 		 md->nworkers);
 	return 0;
+}
+
+/* The call pools, sized by the port range. */
+static int calls_start(struct mediad *md)
+{
+	struct calls_prm prm = {
+		.port_min = md->conf.port_min,
+		.port_max = md->conf.port_max,
+		.nworkers = md->nworkers,
+		.workers = md->workers,
+		.media_ip = (const struct sockaddr *)&md->conf.media_ip.ss,
+		.media_len = md->conf.media_ip.len,
+		.advertised = md->conf.advertised_ip.text,
+		.sessions = shm_session(&md->seg, 0),
+		.delete_delay = md->conf.delete_delay,
+	};
+	int err = calls_init(&md->calls, &prm);
+
+	if (err)
+		log_err("mediad", "cannot set up the call pools: %s",
+			strerror(err));
+	return err;
 }
 
 static int signals_start(struct mediad *md)
@@ -248,9 +291,13 @@ int mediad_start(struct mediad **mdp, const struct mconf *conf,
 	err = workers_start(md);
 	if (err)
 		goto out;
+	err = calls_start(md);
+	if (err)
+		goto out;
 	err = ngsrv_start(&md->ng, &conf->ng_listen, stats_fill, md);
 	if (err)
 		goto out;
+	ngsrv_set_calls(md->ng, md->calls);
 	log_info("ng", "listening on %s (udp)", conf->ng_listen.text);
 
 	log_info("mediad", "ready: media %s advertised %s ports %u-%u "
@@ -311,6 +358,11 @@ static void reload(struct mediad *md)
 	md->conf.log_level = next.log_level;
 	md->conf.advertised_ip = next.advertised_ip;
 	md->conf.media_timeout = next.media_timeout;
+	md->conf.delete_delay = next.delete_delay;
+	calls_set_advertised(md->calls, next.advertised_ip.text);
+	calls_set_delete_delay(md->calls, next.delete_delay);
+	for (i = 0; i < md->nworkers; i++)
+		worker_set_timeout(md->workers[i], next.media_timeout);
 	log_set_level(level_for(next.log_level, md->verbose));
 	log_info("cfg", "reloaded %s: log_level %s, advertised_ip %s, "
 		 "media_timeout %us", md->path,
@@ -344,6 +396,7 @@ static void tick(struct mediad *md, uint64_t now)
 	md->last_tick_ms = now;
 
 	ngsrv_tick(md->ng, now);
+	calls_tick(md->calls, now);
 
 	for (i = 0; i < md->nworkers; i++) {
 		uint64_t beat = worker_beat_ms(md->workers[i]);
@@ -458,6 +511,8 @@ void mediad_stop(struct mediad *md)
 			worker_stop(md->workers[i]);
 		log_info("worker", "workers stopped");
 	}
+	/* the workers let go of every stream: sockets may close now */
+	calls_fini(md->calls);
 	free(md->workers);
 	free(md->stalled);
 

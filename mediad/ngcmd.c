@@ -10,18 +10,9 @@
 #include "bencode.h"
 #include "log.h"
 #include "ngcmd.h"
+#include "ng_call.h"
 
 #define CMD_NAME_SHOWN 64   /* longest command name echoed in a reason */
-
-/*
- * A command handler reads request <req> (a dict) and writes the members
- * of the reply dict, "result" included, into <b>; the dispatcher opens
- * and closes the dict. Returns NULL, or an error reason: then whatever
- * the handler wrote is discarded and an error dict is sent instead.
- * Strings may come from <a>.
- */
-typedef const char *(ng_cmd_h)(struct ngcmd *nc, const struct bnode *req,
-				struct arena *a, struct benc *b);
 
 static ng_cmd_h ng_ping;
 static ng_cmd_h ng_statistics;
@@ -33,6 +24,11 @@ static const struct {
 } cmds[] = {
 	{ "ping",       ng_ping },
 	{ "statistics", ng_statistics },
+	{ "offer",      ng_offer },
+	{ "answer",     ng_answer },
+	{ "delete",     ng_delete },
+	{ "query",      ng_query },
+	{ "list",       ng_list },
 };
 
 _Static_assert(sizeof(cmds) / sizeof(cmds[0]) <= NGCMD_MAX,
@@ -45,6 +41,11 @@ void ngcmd_init(struct ngcmd *nc, ngcmd_stats_h *statsh, void *arg)
 	memset(nc, 0, sizeof(*nc));
 	nc->statsh = statsh;
 	nc->arg = arg;
+}
+
+void ngcmd_set_calls(struct ngcmd *nc, struct calls *calls)
+{
+	nc->calls = calls;
 }
 
 const char *ngcmd_name(unsigned i)
@@ -82,7 +83,7 @@ static const char *ng_statistics(struct ngcmd *nc, const struct bnode *req,
 	benc_kint(b, "sessionsown", (int64_t)st.sessions_own);
 	benc_kint(b, "sessionsforeign", 0);
 	benc_kint(b, "sessionstotal", (int64_t)st.sessions_own);
-	benc_kint(b, "transcodedmedia", 0);
+	benc_kint(b, "transcodedmedia", (int64_t)st.transcoded_media);
 	benc_kint(b, "packetrate", (int64_t)st.packet_rate);
 	benc_kint(b, "byterate", (int64_t)st.byte_rate);
 	benc_kint(b, "errorrate", (int64_t)st.error_rate);

@@ -7,6 +7,8 @@
 
 struct arena;
 struct benc;
+struct bnode;
+struct calls;
 
 /*
  * What "statistics" reports, filled by the daemon on demand (it sums the
@@ -25,7 +27,8 @@ struct ngcmd_stats {
 	uint64_t bytes_out;
 	uint64_t packets_dropped;
 	uint64_t packets_lost;
-	uint64_t transcoded;
+	uint64_t transcoded;          /* packets */
+	uint64_t transcoded_media;    /* live calls that transcode */
 	uint64_t nobufs;
 	uint64_t packet_rate;
 	uint64_t byte_rate;
@@ -46,7 +49,18 @@ struct ngcmd {
 	uint64_t  count[NGCMD_MAX];   /* requests per command, table order */
 	uint64_t  unknown;            /* unrecognised command names */
 	uint64_t  errors;             /* error replies of every kind */
+	struct calls *calls;          /* offer/answer/...; NULL: refused */
 };
+
+/*
+ * A command handler reads request <req> (a dict) and writes the members
+ * of the reply dict, "result" included, into <b>; the dispatcher opens
+ * and closes the dict. Returns NULL, or an error reason: then whatever
+ * the handler wrote is discarded and an error dict is sent instead.
+ * Strings may come from <a>.
+ */
+typedef const char *(ng_cmd_h)(struct ngcmd *nc, const struct bnode *req,
+				struct arena *a, struct benc *b);
 
 /* Set up <nc>; "statistics" calls <statsh> with <arg>. */
 void ngcmd_init(struct ngcmd *nc, ngcmd_stats_h *statsh, void *arg);
@@ -62,6 +76,9 @@ void ngcmd_init(struct ngcmd *nc, ngcmd_stats_h *statsh, void *arg);
  */
 void ngcmd_handle(struct ngcmd *nc, struct arena *a, const char *body,
 		  size_t len, struct benc *b);
+
+/* Serve the call commands from <calls> (owned by the caller). */
+void ngcmd_set_calls(struct ngcmd *nc, struct calls *calls);
 
 /* Name of table entry <i> (for counters), or NULL past the end. */
 const char *ngcmd_name(unsigned i);

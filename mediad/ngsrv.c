@@ -256,3 +256,8 @@ const struct ngcmd *ngsrv_cmd(const struct ngsrv *s)
 {
 	return &s->cmd;
 }
+
+void ngsrv_set_calls(struct ngsrv *s, struct calls *calls)
+{
+	ngcmd_set_calls(&s->cmd, calls);
+}

@@ -57,6 +57,8 @@ size_t ngsrv_process(struct ngsrv *s, const char *msg, size_t len,
 void ngsrv_tick(struct ngsrv *s, uint64_t now_ms);
 
 void ngsrv_counters(const struct ngsrv *s, struct ngsrv_ctr *c);
+/* Serve offer/answer/delete/query/list from <calls>. */
+void ngsrv_set_calls(struct ngsrv *s, struct calls *calls);
 /* The dispatcher's counters (requests per command, errors). */
 const struct ngcmd *ngsrv_cmd(const struct ngsrv *s);
 

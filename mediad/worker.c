@@ -16,6 +16,8 @@
 #include "log.h"
 #include "shm.h"
 #include "slot.h"
+#include "relay.h"
+#include "stream.h"
 #include "worker.h"
 
 #define CTL_BUDGET  64     /* commands handled per loop turn */
@@ -39,6 +41,10 @@ struct worker {
 	_Atomic uint64_t beat_ms;
 	_Atomic uint64_t ncmds;
 	struct shm_worker own;     /* when no shm counters were given */
+
+	struct relay relay;        /* the packet path */
+	bool have_relay;
+	uint64_t next_scan_ns;
 };
 
 /* Counters have one writer: a relaxed load and store, no locked add. */
@@ -142,6 +148,7 @@ static void begin_stop(struct worker *w)
 		return;
 
 	w->stopping = true;
+	relay_stop(&w->relay);
 	if (!w->ev_slot)
 		return;
 
@@ -177,6 +184,24 @@ static bool ctl_drain(struct worker *w, unsigned budget)
 					      memory_order_release);
 			break;
 
+		case WORKER_CMD_STREAM_ADD:
+			if (!w->stopping)
+				relay_add(&w->relay, it.ptr);
+			else
+				atomic_store_explicit(&((struct stream *)
+					it.ptr)->state, STREAM_DEAD,
+					memory_order_release);
+			break;
+
+		case WORKER_CMD_STREAM_UPDATE:
+			/* also for one we never had: <pending> must clear */
+			relay_update(&w->relay, it.ptr);
+			break;
+
+		case WORKER_CMD_STREAM_DEL:
+			relay_del(&w->relay, it.ptr);
+			break;
+
 		default:
 			log_limit(&w->ll, LOG_LVL_WARN, "worker",
 				  "worker %u: unknown command %u", w->idx,
@@ -197,6 +222,10 @@ static void timers_run(struct worker *w, uint64_t now_ns)
 	atomic_store_explicit(&w->beat_ms, now_ns / 1000000,
 			      memory_order_relaxed);
 	ev_ensure(w);
+	if (now_ns >= w->next_scan_ns) {
+		relay_scan(&w->relay, now_ns);
+		w->next_scan_ns = now_ns + 1000000000ull;
+	}
 	w->next_tick_ns += w->tick_ns;
 	if (w->next_tick_ns <= now_ns)      /* we were late: skip, no burst */
 		w->next_tick_ns = now_ns + w->tick_ns;
@@ -241,7 +270,10 @@ static void *worker_main(void *arg)
 
 		more = ctl_drain(w, CTL_BUDGET);
 		timers_run(w, t_wake);
-		if (w->stopping && slot_inuse(&w->slots) == 0)
+		/* the turn's recycled buffers go back in one store */
+		relay_turn_end(&w->relay);
+		if (w->stopping && slot_inuse(&w->slots) == 0 &&
+		    relay_sends(&w->relay) == 0)
 			break;
 
 		/* busy: from the wake-up to here; loop: the whole turn */
@@ -256,6 +288,8 @@ static void *worker_main(void *arg)
 
 static void worker_free(struct worker *w)
 {
+	if (w->have_relay)
+		relay_fini(&w->relay);
 	if (w->have_ring)
 		io_uring_queue_exit(&w->ring);
 	if (w->evfd != -1)
@@ -267,7 +301,8 @@ static void worker_free(struct worker *w)
 
 int worker_start(struct worker **wp, const struct worker_prm *prm)
 {
-	uint32_t entries, nslots, qsize, tick_ms;
+	struct io_uring_params p;
+	uint32_t entries, nslots, qsize, tick_ms, nbufs;
 	sigset_t all, old;
 	struct worker *w;
 	char name[16];
@@ -291,6 +326,11 @@ int worker_start(struct worker **wp, const struct worker_prm *prm)
 	w->tick_ns = (uint64_t)tick_ms * 1000000;
 	w->stats = prm->stats ? prm->stats : &w->own;
 	log_limit_init(&w->ll, 1000, 5);
+	nbufs = prm->nbufs ? prm->nbufs : 4096;
+	if (nbufs & (nbufs - 1) || nbufs > 32768) {
+		err = EINVAL;
+		goto out;
+	}
 
 	err = slot_init(&w->slots, nslots);
 	if (err)
@@ -305,7 +345,19 @@ int worker_start(struct worker **wp, const struct worker_prm *prm)
 		goto out;
 	}
 
-	ret = io_uring_queue_init(entries, &w->ring, 0);
+	/* a CQ deep enough for a turn's packets and their sends; task
+	 * work runs when we enter the kernel anyway (COOP_TASKRUN) */
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN |
+		IORING_SETUP_SUBMIT_ALL;
+	p.cq_entries = 4 * nbufs;
+	ret = io_uring_queue_init_params(entries, &w->ring, &p);
+	if (ret == -EINVAL) {
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_CQSIZE;
+		p.cq_entries = 4 * nbufs;
+		ret = io_uring_queue_init_params(entries, &w->ring, &p);
+	}
 	if (ret < 0) {
 		err = -ret;
 		log_err("worker", "worker %u: io_uring_queue_init(%u): %s%s",
@@ -316,6 +368,29 @@ int worker_start(struct worker **wp, const struct worker_prm *prm)
 		goto out;
 	}
 	w->have_ring = true;
+
+	{
+		struct relay_prm rp = {
+			.ring = &w->ring,
+			.slots = &w->slots,
+			.stats = w->stats,
+			.idx = w->idx,
+			.sessions = prm->sessions,
+			.nsessions = prm->nsessions,
+			.events = prm->events,
+			.timeout_s = prm->timeout_s,
+			.nbufs = nbufs,
+			.bufsz = prm->bufsz,
+		};
+
+		err = relay_init(&w->relay, &rp);
+		w->have_relay = true;
+	}
+	if (err) {
+		log_err("worker", "worker %u: provided buffer ring: %s",
+			w->idx, strerror(err));
+		goto out;
+	}
 
 	/* queued now, submitted by the thread's first turn */
 	ev_ensure(w);
@@ -382,6 +457,30 @@ void worker_stop(struct worker *w)
 	worker_free(w);
 }
 
+int worker_cmd_ptr(struct worker *w, enum worker_cmd cmd, void *ptr)
+{
+	struct cmdq_item it = { .type = cmd, .ptr = ptr };
+	uint64_t one = 1;
+	int err;
+
+	if (!w)
+		return EINVAL;
+	if (w->stop_sent)
+		return ESHUTDOWN;
+
+	err = cmdq_push(&w->q, &it);
+	if (err)
+		return err;
+	if (write(w->evfd, &one, sizeof(one)) != sizeof(one))
+		log_warn("worker", "worker %u: wake: %m", w->idx);
+	return 0;
+}
+
+void worker_set_timeout(struct worker *w, uint32_t seconds)
+{
+	relay_set_timeout(&w->relay, seconds);
+}
+
 uint64_t worker_synced(const struct worker *w)
 {
 	return atomic_load_explicit(&w->synced, memory_order_acquire);
@@ -390,6 +489,11 @@ uint64_t worker_synced(const struct worker *w)
 uint64_t worker_beat_ms(const struct worker *w)
 {
 	return atomic_load_explicit(&w->beat_ms, memory_order_relaxed);
+}
+
+uint64_t worker_timeouts(const struct worker *w)
+{
+	return relay_timeouts(&w->relay);
 }
 
 uint64_t worker_ncmds(const struct worker *w)

@@ -21,6 +21,9 @@ enum worker_cmd {
 	WORKER_CMD_NONE = 0,
 	WORKER_CMD_STOP,      /* cancel every request, reap, leave the loop */
 	WORKER_CMD_SYNC,      /* publish <arg>: worker_synced() returns it */
+	WORKER_CMD_STREAM_ADD,    /* ptr: struct stream, now the worker's */
+	WORKER_CMD_STREAM_UPDATE, /* ptr: its <next> config is ready */
+	WORKER_CMD_STREAM_DEL,    /* ptr: stop; STREAM_DEAD when let go */
 };
 
 struct worker_prm {
@@ -30,6 +33,12 @@ struct worker_prm {
 	uint32_t queue_size;      /* commands, a power of two; 0: 1024 */
 	uint32_t tick_ms;         /* timer granularity; 0: 100 */
 	struct shm_worker *stats; /* counters in shm; NULL: private ones */
+	struct shm_session *sessions; /* per-call counters, [nsessions] */
+	uint32_t nsessions;
+	struct shm_ring *events;  /* this worker's event ring, or NULL */
+	uint32_t timeout_s;       /* media timeout; 0: none */
+	uint32_t nbufs;           /* packet buffers, power of two; 0: 4096 */
+	uint32_t bufsz;           /* bytes each; 0: 2048 */
 };
 
 /*
@@ -50,6 +59,16 @@ int  worker_start(struct worker **wp, const struct worker_prm *prm);
 int  worker_cmd(struct worker *w, enum worker_cmd cmd, uint64_t arg);
 
 /*
+ * Control thread only: queue stream command <cmd> about <ptr> (a
+ * struct stream, see stream.h for who owns what when). Returns 0,
+ * ENOSPC (queue full: refuse the call) or ESHUTDOWN.
+ */
+int  worker_cmd_ptr(struct worker *w, enum worker_cmd cmd, void *ptr);
+
+/* Media timeout in seconds from now on (config reload). */
+void worker_set_timeout(struct worker *w, uint32_t seconds);
+
+/*
  * Stop <w>: queue WORKER_CMD_STOP, join the thread (the worker cancels
  * and reaps every request first, so the kernel writes into nothing we
  * free), then free it. Safe on NULL.
@@ -60,6 +79,8 @@ void worker_stop(struct worker *w);
 uint64_t worker_synced(const struct worker *w);
 /* clock_ms() of the worker's last tick: a stuck worker stops moving it. */
 uint64_t worker_beat_ms(const struct worker *w);
+/* Calls the worker reported as timed out (media_timeout). */
+uint64_t worker_timeouts(const struct worker *w);
 /* Commands the worker has handled. */
 uint64_t worker_ncmds(const struct worker *w);
 

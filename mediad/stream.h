@@ -1,0 +1,99 @@
+/* mediad/stream.h  One leg's media stream: handed from control to worker */
+#ifndef MEDIAD_STREAM_H
+#define MEDIAD_STREAM_H
+
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "rtp.h"
+
+/*
+ * A stream is one leg of a call on the relay: its RTP and RTCP sockets
+ * and where the leg's peer is. The control thread owns the pool (two
+ * per call, allocated at start), binds the sockets and fills <cfg>;
+ * WORKER_CMD_STREAM_ADD hands the stream to the call's worker, which
+ * from then on owns every field below "worker only". Later changes go
+ * through <next>: the control thread writes it while <pending> is 0,
+ * sets <pending> and queues WORKER_CMD_STREAM_UPDATE; the worker copies
+ * <next> into <cfg> and clears <pending> (release). WORKER_CMD_STREAM_DEL
+ * makes the worker cancel its receives; once nothing of the stream is
+ * in flight it stores STREAM_DEAD in <state> (release) and the control
+ * thread, polling, may close the sockets and reuse the ports.
+ *
+ * The struct is public because both threads touch it, each its own
+ * part; the ownership rules above are the whole contract.
+ */
+
+enum stream_state {
+	STREAM_IDLE = 0,       /* control thread's */
+	STREAM_LIVE,           /* the worker's */
+	STREAM_DEAD,           /* the worker let go: control's again */
+};
+
+enum stream_xc {
+	STREAM_XC_NONE = 0,
+	STREAM_XC_U2A,         /* PCMU received here, PCMA sent on */
+	STREAM_XC_A2U,
+};
+
+#define STREAM_PT_ANY  0xff    /* no payload-type mapping */
+
+union stream_addr {
+	struct sockaddr     sa;
+	struct sockaddr_in  in;
+	struct sockaddr_in6 in6;
+};
+
+/* What the signalling says about this leg. */
+struct stream_cfg {
+	union stream_addr sdp_rtp;    /* from its SDP; family 0: none yet */
+	union stream_addr sdp_rtcp;
+	bool     send;                /* its direction lets it receive */
+	bool     asymmetric;          /* send to the SDP address, no latch */
+	bool     strict;              /* strict-source: drop other sources */
+	bool     rtcp_mux;            /* RTCP on its RTP port, both ways */
+	uint8_t  xc;                  /* enum stream_xc, packets it sends us */
+	uint8_t  pt_in, pt_out;       /* media PT it sends -> PT sent on */
+	uint8_t  te_in, te_out;       /* telephone-event */
+	uint32_t clock;               /* RTP clock of what it sends */
+};
+
+struct stream {
+	/* set by the control thread before ADD, constant afterwards */
+	struct stream *peer;          /* the call's other leg */
+	int      fd_rtp, fd_rtcp;
+	uint32_t call_idx;            /* shm_session index */
+	uint8_t  leg;                 /* 0: offerer side, 1: answerer */
+	struct stream_cfg next;       /* control writes while !pending */
+	_Atomic uint32_t pending;
+	_Atomic uint32_t state;       /* enum stream_state */
+
+	/* worker only */
+	void    *wk;                  /* the owning relay (relay.c) */
+	struct stream_cfg cfg;
+	union stream_addr peer_rtp;   /* latched, or from SDP */
+	union stream_addr peer_rtcp;
+	struct msghdr rmsg;           /* template of the multishot recvmsg */
+	struct rtp_stats stats;
+	struct stream *lnext, *lprev; /* the worker's live list */
+	struct stream *rnext;         /* re-arm list (-ENOBUFS) */
+	void    *rslot[2];            /* armed receives: RTP, RTCP */
+	uint64_t last_rx_ns;          /* any packet */
+	uint64_t latch_ns;            /* last packet from the latched peer */
+	uint32_t inflight;            /* receives + sends using it */
+	uint32_t ssrc;
+	uint32_t lost_pub;            /* lost already added to shm_worker */
+	bool     latched, latched_rtcp;
+	bool     have_ssrc;
+	bool     dying;
+	bool     timed_out;
+	uint8_t  rearm;               /* bit per socket: re-arm at turn end */
+
+	/* control thread only */
+	bool     del_retry;           /* a DEL the queue refused */
+};
+
+#endif
