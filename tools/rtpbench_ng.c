@@ -423,6 +423,8 @@ int rb_ng_delete(struct rb_ng *ng, const char *callid, const char *from_tag)
 	benc_kstr(&b, "command", "delete");
 	benc_kstr(&b, "call-id", callid);
 	benc_kstr(&b, "from-tag", from_tag);
+	/* free the ports now: the next find-max step needs them */
+	benc_kint(&b, "delete-delay", 0);
 	benc_end(&b);
 
 	return ng_exchange(ng, &b, &root, why, sizeof(why));
