@@ -13,7 +13,6 @@
 #include "cfg.h"
 #include "log.h"
 
-#define CFG_FILE_MAX  (1 << 20)   /* a bigger config file is refused */
 #define CFG_VALUE_MAX 4096        /* longest value on one line */
 
 /* Where an error is reported: "name:line: " or "defaults: ". */
@@ -477,23 +476,16 @@ int cfg_parse(const char *name, const char *buf, size_t len,
  * Read the whole file first (bounded), then parse: a file that changes
  * while it is read is either seen complete or refused.
  */
-int cfg_load(const char *path, const struct cfg_key *keys, void *dst,
-	     char *err, size_t errsz)
+int cfg_read(const char *path, char **bufp, size_t *lenp, char *err,
+	     size_t errsz)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
 	int fd, ret;
 
-	if (err && errsz)
-		err[0] = '\0';
-	if (!path || !keys || !dst)
+	if (!path || !bufp || !lenp)
 		return EINVAL;
-
-	/* so <dst> holds the defaults even when the file is unreadable */
-	ret = cfg_defaults(keys, dst, err, errsz);
-	if (ret)
-		return ret;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1) {
@@ -530,13 +522,15 @@ int cfg_load(const char *path, const struct cfg_key *keys, void *dst,
 			if (err && errsz)
 				snprintf(err, errsz, "%s: file larger than "
 					 "%d bytes", path, CFG_FILE_MAX);
-			ret = EINVAL;
+			ret = EFBIG;
 			goto out;
 		}
 	}
-
-	ret = cfg_parse(path, buf, len, keys, dst, err, errsz);
-	goto out;
+	buf[len] = '\0';
+	close(fd);
+	*bufp = buf;
+	*lenp = len;
+	return 0;
 
  fail:
 	if (err && errsz)
@@ -544,6 +538,32 @@ int cfg_load(const char *path, const struct cfg_key *keys, void *dst,
  out:
 	if (fd != -1)
 		close(fd);
+	free(buf);
+	return ret;
+}
+
+int cfg_load(const char *path, const struct cfg_key *keys, void *dst,
+	     char *err, size_t errsz)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (err && errsz)
+		err[0] = '\0';
+	if (!path || !keys || !dst)
+		return EINVAL;
+
+	/* so <dst> holds the defaults even when the file is unreadable */
+	ret = cfg_defaults(keys, dst, err, errsz);
+	if (ret)
+		return ret;
+
+	ret = cfg_read(path, &buf, &len, err, errsz);
+	if (ret)
+		return ret == EFBIG ? EINVAL : ret;
+
+	ret = cfg_parse(path, buf, len, keys, dst, err, errsz);
 	free(buf);
 	return ret;
 }

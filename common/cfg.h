@@ -71,6 +71,17 @@ int cfg_defaults(const struct cfg_key *keys, void *dst, char *err,
 int cfg_load(const char *path, const struct cfg_key *keys, void *dst,
 	     char *err, size_t errsz);
 
+/*
+ * Read config file <path> whole (at most CFG_FILE_MAX bytes) into a
+ * malloc'd, NUL-terminated buffer: the caller frees *bufp. Returns 0,
+ * an errno from open/read, EISDIR or EFBIG; err then says
+ * "path: reason". For daemons that parse the buffer themselves (their
+ * cross-key checks name lines too).
+ */
+#define CFG_FILE_MAX (1 << 20)
+int cfg_read(const char *path, char **bufp, size_t *lenp, char *err,
+	     size_t errsz);
+
 /* As cfg_load() on a buffer; <name> stands for the file in messages. */
 int cfg_parse(const char *name, const char *buf, size_t len,
 	      const struct cfg_key *keys, void *dst, char *err,

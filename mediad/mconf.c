@@ -152,47 +152,22 @@ int mconf_parse(struct mconf *mc, const char *name, const char *buf,
 	return e;
 }
 
-/* The file is read whole (it is small: MCONF_FILE_MAX) so that the
+/* The file is read whole (cfg_read: CFG_FILE_MAX at most) so that the
  * cross-key checks can name a line too. */
 int mconf_load(struct mconf *mc, const char *path, char *err, size_t errsz)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *fp;
-	int e = 0;
+	int e;
 
 	if (!mc || !path)
 		return EINVAL;
 
-	fp = fopen(path, "re");
-	if (!fp) {
-		e = errno;
-		snprintf(err, errsz, "%s: %s", path, strerror(e));
+	e = cfg_read(path, &buf, &len, err, errsz);
+	if (e)
 		return e;
-	}
-	buf = malloc(MCONF_FILE_MAX + 1);
-	if (!buf) {
-		e = ENOMEM;
-		snprintf(err, errsz, "%s: %s", path, strerror(e));
-		goto out;
-	}
-	errno = 0;
-	len = fread(buf, 1, MCONF_FILE_MAX + 1, fp);
-	if (ferror(fp)) {
-		e = errno ? errno : EIO;
-		snprintf(err, errsz, "%s: %s", path, strerror(e));
-		goto out;
-	}
-	if (len > MCONF_FILE_MAX) {
-		e = EFBIG;
-		snprintf(err, errsz, "%s: larger than %u bytes", path,
-			 MCONF_FILE_MAX);
-		goto out;
-	}
 	e = mconf_parse(mc, path, buf, len, err, errsz);
- out:
 	free(buf);
-	fclose(fp);
 	return e;
 }
 

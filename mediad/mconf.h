@@ -12,7 +12,6 @@
 
 #define MCONF_PATH_DEFAULT  "conf/mediad.conf"
 #define MCONF_WORKERS_MAX   64
-#define MCONF_FILE_MAX      (64u << 10)   /* a config file is small */
 
 /* The whole of mediad.conf; see mconf.c for each key's meaning. */
 struct mconf {

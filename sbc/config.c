@@ -10,7 +10,6 @@
 
 #include "config.h"
 
-#define CONFIG_FILE_MAX (1 << 20)
 
 #define OFF(f)  offsetof(struct sbc_config, f)
 #define SZ(f)   sizeof(((struct sbc_config *)0)->f)
@@ -315,62 +314,17 @@ int config_parse(struct sbc_config *cfg, const char *name, const char *buf,
 int config_load(struct sbc_config *cfg, const char *path, char *err,
 		size_t errsz)
 {
-	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	int fd, ret;
+	int ret;
 
 	if (!cfg || !path)
 		return EINVAL;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1) {
-		ret = errno;
-		goto fail;
-	}
-	if (fstat(fd, &st) == -1) {
-		ret = errno;
-		goto fail;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = EINVAL;
-		if (err && errsz)
-			snprintf(err, errsz, "%s: not a regular file", path);
-		goto out;
-	}
-	if (st.st_size > CONFIG_FILE_MAX) {
-		ret = EFBIG;
-		goto fail;
-	}
-
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		ret = ENOMEM;
-		goto fail;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			ret = errno;
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-
+	ret = cfg_read(path, &buf, &len, err, errsz);
+	if (ret)
+		return ret;
 	ret = config_parse(cfg, path, buf, len, err, errsz);
-	goto out;
-
- fail:
-	if (err && errsz)
-		snprintf(err, errsz, "%s: %s", path, strerror(ret));
- out:
-	if (fd != -1)
-		close(fd);
 	free(buf);
 	return ret;
 }

@@ -500,6 +500,21 @@ static int test_load_file(void)
 
 	TEST_EQ(EISDIR, cfg_load("/tmp", keys, &c, err_buf, sizeof(err_buf)));
 	TEST_STREQ("/tmp: Is a directory", err_buf);
+
+	/* cfg_read hands the whole file back, NUL-terminated */
+	{
+		char *buf = NULL;
+		size_t len = 0;
+
+		TEST_ERR(write_file(path, "workers 7\n"));
+		TEST_ERR(cfg_read(path, &buf, &len, err_buf,
+				  sizeof(err_buf)));
+		TEST_EQ(10, len);
+		TEST_STREQ("workers 7\n", buf);
+		free(buf);
+		TEST_EQ(EFBIG, cfg_read(big, &buf, &len, err_buf,
+					sizeof(err_buf)));
+	}
  out:
 	unlink(path);
 	unlink(big);

@@ -211,8 +211,8 @@ static int test_load_errors(void)
 	TEST_EQ(ENOENT, config_load(&c, "/nonexistent/sbc.conf", msg,
 				    sizeof(msg)));
 	TEST_ERR(msg_starts("/nonexistent/sbc.conf: "));
-	TEST_EQ(EINVAL, config_load(&c, "/tmp", msg, sizeof(msg)));
-	TEST_ERR(msg_starts("/tmp: not a regular file"));
+	TEST_EQ(EISDIR, config_load(&c, "/tmp", msg, sizeof(msg)));
+	TEST_ERR(msg_starts("/tmp: Is a directory"));
  out:
 	return err;
 }
