@@ -138,22 +138,22 @@ def wait_until(fn, timeout, interval=0.1):
 
 # ---- processes ------------------------------------------------------------
 
-class Daemon:
-    def __init__(self, ctx, name, binary, conf_text):
+class Process:
+    """A process of ours: started with <argv> in the scenario's directory,
+    its output in <name>.log, stopped by its own pid."""
+
+    def __init__(self, ctx, name, argv):
         self.ctx = ctx
         self.name = name
-        self.binary = binary
-        self.conf = os.path.join(ctx.dir, name + ".conf")
+        self.argv = argv
         self.logpath = os.path.join(ctx.dir, name + ".log")
-        with open(self.conf, "w") as f:
-            f.write(conf_text)
         self.proc = None
         self.log = None
 
     def start(self):
         self.log = open(self.logpath, "ab")
-        self.proc = subprocess.Popen([self.binary, "-f", self.conf],
-                                     stdout=self.log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen(self.argv, stdout=self.log,
+                                     stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=self.ctx.dir)
         self.ctx.owned.append(self)
         return self
@@ -187,6 +187,58 @@ class Daemon:
             return ""
 
 
+class Daemon(Process):
+    """One of our daemons: '<binary> -f <name>.conf' with <conf_text>."""
+
+    def __init__(self, ctx, name, binary, conf_text):
+        self.binary = binary
+        self.conf = os.path.join(ctx.dir, name + ".conf")
+        with open(self.conf, "w") as f:
+            f.write(conf_text)
+        super().__init__(ctx, name, [binary, "-f", self.conf])
+
+
+class NgPeer:
+    """NG client side for a relay listening on self.addr (mediad or
+    rtpengine): raw datagrams, commands, readiness by ping."""
+
+    _n = 0
+
+    def ng_raw(self, data, timeout=1.0):
+        """Send one datagram, return the reply bytes or None."""
+        so = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        so.settimeout(timeout)
+        try:
+            so.sendto(data, self.addr)
+            return so.recvfrom(65535)[0]
+        except OSError:
+            return None
+        finally:
+            so.close()
+
+    def ng(self, cmd, cookie=None, **kv):
+        """Send an NG command dict; returns the decoded reply or None."""
+        NgPeer._n += 1
+        cookie = cookie or ("t%d_%d" % (os.getpid(), NgPeer._n))
+        d = {"command": cmd}
+        d.update(kv)
+        r = self.ng_raw(cookie.encode() + b" " + bencode(d))
+        if r is None:
+            return None
+        c, _, body = r.partition(b" ")
+        if c != cookie.encode():
+            raise ValueError("cookie mismatch")
+        return bdecode(body)
+
+    def wait_ready(self, timeout=10):
+        def pong():
+            if not self.running():
+                raise RuntimeError("%s exited" % self.name)
+            r = self.ng("ping")
+            return r and s(r.get("result")) == "pong"
+        return wait_until(pong, timeout, 0.1)
+
+
 def run_check_config(binary, conf_path):
     """Run '<binary> -f conf -t'; returns (exit code, stdout+stderr)."""
     p = subprocess.run([binary, "-f", conf_path, "-t"], capture_output=True,
@@ -194,7 +246,7 @@ def run_check_config(binary, conf_path):
     return p.returncode, p.stdout + p.stderr
 
 
-class Mediad(Daemon):
+class Mediad(NgPeer, Daemon):
     def __init__(self, ctx, **keys):
         self.ng_port = keys.pop("ng_port", None) or free_port()
         self.shm_name = keys.pop("shm_name", None) or ctx.shm_name
@@ -212,41 +264,6 @@ class Mediad(Daemon):
         text = "".join("%s %s\n" % kv for kv in conf.items())
         super().__init__(ctx, "mediad", MEDIAD_BIN, text)
         self.addr = ("127.0.0.1", self.ng_port)
-        self._n = 0
-
-    def ng_raw(self, data, timeout=1.0):
-        """Send one datagram, return the reply bytes or None."""
-        so = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        so.settimeout(timeout)
-        try:
-            so.sendto(data, self.addr)
-            return so.recvfrom(65535)[0]
-        except OSError:
-            return None
-        finally:
-            so.close()
-
-    def ng(self, cmd, cookie=None, **kv):
-        """Send an NG command dict; returns the decoded reply or None."""
-        self._n += 1
-        cookie = cookie or ("t%d_%d" % (os.getpid(), self._n))
-        d = {"command": cmd}
-        d.update(kv)
-        r = self.ng_raw(cookie.encode() + b" " + bencode(d))
-        if r is None:
-            return None
-        c, _, body = r.partition(b" ")
-        if c != cookie.encode():
-            raise ValueError("cookie mismatch")
-        return bdecode(body)
-
-    def wait_ready(self, timeout=10):
-        def pong():
-            if not self.running():
-                raise RuntimeError("mediad exited")
-            r = self.ng("ping")
-            return r and s(r.get("result")) == "pong"
-        return wait_until(pong, timeout, 0.1)
 
 
 class Sbc(Daemon):
