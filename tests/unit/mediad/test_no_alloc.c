@@ -6,50 +6,11 @@
 #include <time.h>
 
 #include "harness.h"
+#include "alloc_count.h"
 #include "cfg.h"
 #include "log.h"
 #include "ngsrv.h"
 #include "worker.h"
-
-/*
- * Linked with -Wl,--wrap for the allocator: every call from mediad's
- * and common's objects lands here and is counted, from any thread.
- * STYLE section 6: after start, the work path never allocates.
- */
-void *__real_malloc(size_t sz);
-void *__real_calloc(size_t n, size_t sz);
-void *__real_realloc(void *p, size_t sz);
-void *__real_aligned_alloc(size_t al, size_t sz);
-void *__wrap_malloc(size_t sz);
-void *__wrap_calloc(size_t n, size_t sz);
-void *__wrap_realloc(void *p, size_t sz);
-void *__wrap_aligned_alloc(size_t al, size_t sz);
-
-static _Atomic unsigned long nalloc;
-
-void *__wrap_malloc(size_t sz)
-{
-	atomic_fetch_add(&nalloc, 1);
-	return __real_malloc(sz);
-}
-
-void *__wrap_calloc(size_t n, size_t sz)
-{
-	atomic_fetch_add(&nalloc, 1);
-	return __real_calloc(n, sz);
-}
-
-void *__wrap_realloc(void *p, size_t sz)
-{
-	atomic_fetch_add(&nalloc, 1);
-	return __real_realloc(p, sz);
-}
-
-void *__wrap_aligned_alloc(size_t al, size_t sz)
-{
-	atomic_fetch_add(&nalloc, 1);
-	return __real_aligned_alloc(al, sz);
-}
 
 static void stats(struct ngcmd_stats *st, void *arg)
 {
@@ -61,14 +22,14 @@ static int test_no_alloc_counts(void)
 {
 	struct worker_prm prm = { .idx = 0 };
 	struct worker *w = NULL;
-	unsigned long before = atomic_load(&nalloc);
+	unsigned long before = alloc_count();
 	int err;
 
 	err = worker_start(&w, &prm);
 	if (err == ENOSYS || err == EPERM)
 		return TEST_SKIP;
 	TEST_ERR(err);
-	TEST_TRUE(atomic_load(&nalloc) > before);
+	TEST_TRUE(alloc_count() > before);
  out:
 	worker_stop(w);
 	return err;
@@ -97,7 +58,7 @@ static int test_no_alloc_ng(void)
 	((struct sockaddr_in *)&a.ss)->sin_port = 0;    /* ephemeral */
 	TEST_ERR(ngsrv_start(&s, &a, stats, NULL));
 
-	before = atomic_load(&nalloc);
+	before = alloc_count();
 	for (i = 0; i < 20000; i++) {
 		int n = snprintf(msg, sizeof(msg), reqs[i % 7], i / 2);
 
@@ -106,7 +67,7 @@ static int test_no_alloc_ng(void)
 		if (i % 1000 == 0)
 			ngsrv_tick(s, 1000 + i);
 	}
-	TEST_EQ(before, atomic_load(&nalloc));
+	TEST_EQ(before, alloc_count());
  out:
 	ngsrv_stop(s);
 	return err;
@@ -133,7 +94,7 @@ static int test_no_alloc_worker(void)
 	while (worker_synced(w) != 1 && clock_ms() < end)
 		nanosleep(&ts, NULL);
 
-	before = atomic_load(&nalloc);
+	before = alloc_count();
 	for (seq = 2; seq <= 20000; seq++) {
 		while (worker_cmd(w, WORKER_CMD_SYNC, seq) == ENOSPC)
 			;
@@ -142,7 +103,7 @@ static int test_no_alloc_worker(void)
 	while (worker_synced(w) != 20000 && clock_ms() < end)
 		nanosleep(&ts, NULL);
 	TEST_EQ(20000, worker_synced(w));
-	TEST_EQ(before, atomic_load(&nalloc));
+	TEST_EQ(before, alloc_count());
  out:
 	worker_stop(w);
 	return err;

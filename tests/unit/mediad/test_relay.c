@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "alloc_count.h"
 #include "arena.h"
 #include "bencode.h"
 #include "call.h"
@@ -16,42 +17,6 @@
 #include "ngcmd.h"
 #include "shm.h"
 #include "worker.h"
-
-/* Allocation counter, as in test_no_alloc: the relay path must not. */
-void *__real_malloc(size_t sz);
-void *__real_calloc(size_t n, size_t sz);
-void *__real_realloc(void *p, size_t sz);
-void *__real_aligned_alloc(size_t al, size_t sz);
-void *__wrap_malloc(size_t sz);
-void *__wrap_calloc(size_t n, size_t sz);
-void *__wrap_realloc(void *p, size_t sz);
-void *__wrap_aligned_alloc(size_t al, size_t sz);
-
-static _Atomic unsigned long nalloc;
-
-void *__wrap_malloc(size_t sz)
-{
-	atomic_fetch_add(&nalloc, 1);
-	return __real_malloc(sz);
-}
-
-void *__wrap_calloc(size_t n, size_t sz)
-{
-	atomic_fetch_add(&nalloc, 1);
-	return __real_calloc(n, sz);
-}
-
-void *__wrap_realloc(void *p, size_t sz)
-{
-	atomic_fetch_add(&nalloc, 1);
-	return __real_realloc(p, sz);
-}
-
-void *__wrap_aligned_alloc(size_t al, size_t sz)
-{
-	atomic_fetch_add(&nalloc, 1);
-	return __real_aligned_alloc(al, sz);
-}
 
 static uint8_t arena_mem[1 << 20];
 static uint8_t dec_mem[1 << 16];
@@ -186,7 +151,7 @@ static int test_relay_transcode(void)
 	fb = usock(&pb);
 	TEST_TRUE(fa != -1 && fb != -1);
 
-	before = atomic_load(&nalloc);
+	before = alloc_count();
 	/* rb: where B sends (the offer's SDP, for B); ra: where A sends */
 	rb = ng_port(&nc, mkreq("offer", NULL, pa, "0"));
 	TEST_TRUE(rb != 0);
@@ -217,7 +182,7 @@ static int test_relay_transcode(void)
 	/* not RTP: dropped, not relayed */
 	TEST_ERR(sendto_port(fa, (const uint8_t *)"hello", 5, ra));
 	(void)ng_port(&nc, mkreq("delete", NULL, 0, "0"));
-	TEST_EQ(before, atomic_load(&nalloc));
+	TEST_EQ(before, alloc_count());
 
 	/* the worker lets go; the ports come back */
 	for (i = 0; i < 200; i++) {
