@@ -590,8 +590,10 @@ void relay_scan(struct relay *r, uint64_t now)
 			rx_arm(r, st, 1);
 		if (st->leg != 0 || !st->peer || st->timed_out || !tmo)
 			continue;
-		if (now - st->last_rx_ns > tmo &&
-		    now - st->peer->last_rx_ns > tmo) {
+		/* no subtraction: <now> was read at the top of the loop
+		 * turn, so a packet of this turn is stamped later than it */
+		if (now > st->last_rx_ns + tmo &&
+		    now > st->peer->last_rx_ns + tmo) {
 			st->timed_out = true;
 			ctr_add(&r->timeouts, 1);
 			call_event(r, st, SHM_EV_MEDIA_TIMEOUT);
