@@ -162,7 +162,10 @@ static const char *opts_parse(struct ng_opts *o, const struct bnode *req,
 					  e.msg);
 	}
 
+	/* rtpengine reads both spellings; Kamailio sends both */
 	n = bnode_get(req, "delete-delay");
+	if (!n)
+		n = bnode_get(req, "delete delay");
 	if (n && n->type == BN_INT && n->v.i >= 0)
 		o->delete_delay = n->v.i;
 	else if (n && n->type == BN_STR) {
