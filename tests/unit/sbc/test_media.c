@@ -7,6 +7,7 @@
 #include "bencode.h"
 #include "cfg.h"
 #include "harness.h"
+#include "loop_wait.h"
 #include "log.h"
 #include "media.h"
 #include "ng.h"
@@ -142,41 +143,6 @@ static void fake_recv(const struct sa *src, struct mbuf *mb, void *arg)
 	mem_deref(out);
 }
 
-/* Run the loop until <cond>() holds or <ms> pass; true if it held. */
-static bool (*wait_cond)(void);
-static struct tmr wait_poll, wait_limit;
-static bool waited_ok;
-
-static void poll_h(void *arg)
-{
-	(void)arg;
-
-	if (wait_cond()) {
-		waited_ok = true;
-		re_cancel();
-		return;
-	}
-	tmr_start(&wait_poll, 20, poll_h, NULL);
-}
-
-static void limit_h(void *arg)
-{
-	(void)arg;
-	re_cancel();
-}
-
-static bool wait_for(bool (*cond)(void), uint64_t ms)
-{
-	wait_cond = cond;
-	waited_ok = false;
-	tmr_start(&wait_poll, 0, poll_h, NULL);
-	tmr_start(&wait_limit, ms, limit_h, NULL);
-	(void)re_main(NULL);
-	tmr_cancel(&wait_poll);
-	tmr_cancel(&wait_limit);
-	return waited_ok;
-}
-
 static bool is_up(void)
 {
 	return media_up();
@@ -252,13 +218,13 @@ static int test_client_requests(void)
 	/* nothing is up before the first pong */
 	TEST_EQ(ENOTCONN, media_request(NULL, echo, sizeof(echo) - 1, 500,
 					resp_h, NULL));
-	TEST_TRUE(wait_for(is_up, 3000));
+	TEST_TRUE(loop_wait_for(is_up, 3000));
 
 	memset(&resp, 0, sizeof(resp));
 	TEST_ERR(media_request(&req, echo, sizeof(echo) - 1, 1000, resp_h,
 			       NULL));
 	TEST_TRUE(req != NULL);
-	TEST_TRUE(wait_for(resp_done, 2000));
+	TEST_TRUE(loop_wait_for(resp_done, 2000));
 	TEST_TRUE(req == NULL);             /* the handle is cleared */
 	TEST_EQ(0, resp.err);
 	TEST_EQ(MEDIA_R_OK, resp.result);
@@ -270,13 +236,13 @@ static int test_client_requests(void)
 	TEST_ERR(media_request(&req, echo, sizeof(echo) - 1, 300, resp_h,
 			       NULL));
 	req = mem_deref(req);
-	TEST_TRUE(!wait_for(resp_done, 500));
+	TEST_TRUE(!loop_wait_for(resp_done, 500));
 
 	/* no answer: the same cookie again, then ETIMEDOUT */
 	rx = fk.rx;
 	TEST_ERR(media_request(NULL, echo, sizeof(echo) - 1, 1200, resp_h,
 			       NULL));
-	TEST_TRUE(wait_for(resp_done, 3000));
+	TEST_TRUE(loop_wait_for(resp_done, 3000));
 	TEST_EQ(ETIMEDOUT, resp.err);
 	TEST_TRUE(fk.rx - rx >= 2);
  out:
@@ -293,14 +259,14 @@ static int test_client_up_down(void)
 
 	TEST_ERR(fake_start(&l));
 	TEST_ERR(media_start(&l));
-	TEST_TRUE(wait_for(is_up, 3000));
+	TEST_TRUE(loop_wait_for(is_up, 3000));
 
 	fk.mute = true;
-	TEST_TRUE(!wait_for(is_down, 3500));   /* one missed ping is not down */
-	TEST_TRUE(wait_for(is_down, 4000));
+	TEST_TRUE(!loop_wait_for(is_down, 3500));   /* one missed ping is not down */
+	TEST_TRUE(loop_wait_for(is_down, 4000));
 
 	fk.mute = false;
-	TEST_TRUE(wait_for(is_up, 3000));
+	TEST_TRUE(loop_wait_for(is_up, 3000));
 
 	/* the same endpoint again keeps its state; a new one starts unknown */
 	TEST_ERR(media_reconfigure(&l));

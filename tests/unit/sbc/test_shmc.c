@@ -6,6 +6,7 @@
 #include <re.h>
 
 #include "harness.h"
+#include "loop_wait.h"
 #include "log.h"
 #include "shm.h"
 #include "shmc.h"
@@ -17,41 +18,6 @@ static const struct shm_layout lay = {
 	.ring_slots = 8,
 	.slot_size  = 64,
 };
-
-/* Run the loop until <cond>() holds or <ms> pass; true if it held. */
-static bool (*wait_cond)(void);
-static struct tmr wait_poll, wait_limit;
-static bool waited_ok;
-
-static void poll_h(void *arg)
-{
-	(void)arg;
-
-	if (wait_cond()) {
-		waited_ok = true;
-		re_cancel();
-		return;
-	}
-	tmr_start(&wait_poll, 20, poll_h, NULL);
-}
-
-static void limit_h(void *arg)
-{
-	(void)arg;
-	re_cancel();
-}
-
-static bool wait_for(bool (*cond)(void), uint64_t ms)
-{
-	wait_cond = cond;
-	waited_ok = false;
-	tmr_start(&wait_poll, 0, poll_h, NULL);
-	tmr_start(&wait_limit, ms, limit_h, NULL);
-	(void)re_main(NULL);
-	tmr_cancel(&wait_poll);
-	tmr_cancel(&wait_limit);
-	return waited_ok;
-}
 
 static bool attached(void)
 {
@@ -88,7 +54,7 @@ static int test_attach_drain_stale(void)
 	TEST_TRUE(shmc_seg() == NULL);
 
 	TEST_ERR(shm_create(&prod, name, &lay));
-	TEST_TRUE(wait_for(attached, 3000));
+	TEST_TRUE(loop_wait_for(attached, 3000));
 	TEST_TRUE(shmc_seg() != NULL);
 
 	for (i = 0; i < 3; i++)
@@ -97,15 +63,15 @@ static int test_attach_drain_stale(void)
 	for (i = 0; i < 2; i++)
 		TEST_ERR(shmring_push(shm_ring(&prod, 1), SHM_EV_CALL_STATS,
 				      "0123456789", 10));
-	TEST_TRUE(wait_for(five_events, 1000));
+	TEST_TRUE(loop_wait_for(five_events, 1000));
 	TEST_EQ(3, shmc_events(SHM_EV_DTMF));
 	TEST_EQ(0, shmc_bad());
 
 	shm_destroy(&prod);
-	TEST_TRUE(wait_for(detached, 3000));
+	TEST_TRUE(loop_wait_for(detached, 3000));
 
 	TEST_ERR(shm_create(&prod, name, &lay));
-	TEST_TRUE(wait_for(attached, 3000));
+	TEST_TRUE(loop_wait_for(attached, 3000));
  out:
 	shmc_stop();
 	shm_destroy(&prod);
