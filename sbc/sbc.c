@@ -293,6 +293,11 @@ int sbc_reload(void)
 	return err;
 }
 
+struct sqlite3 *sbc_dbh(void)
+{
+	return sbc.db ? db_handle(sbc.db) : NULL;
+}
+
 const struct sbc_config *sbc_config(void)
 {
 	return &sbc.cfg;

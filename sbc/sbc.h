@@ -7,6 +7,7 @@
 
 struct re_printf;
 struct sbc_config;
+struct sqlite3;
 
 /*
  * Start the modules in dependency order: stats, db, media, shm, sip,
@@ -34,6 +35,10 @@ void sbc_shutdown(void);
  * errno.
  */
 int  sbc_reload(void);
+
+/* The SQLite connection (provisioning, registrations, CDRs). Borrowed;
+ * NULL before start. */
+struct sqlite3 *sbc_dbh(void);
 
 /* The running configuration. Borrowed; valid until the next reload. */
 const struct sbc_config *sbc_config(void);

@@ -1,10 +1,12 @@
 /* sbc/sipsrv.c  The SIP stack: listeners and dispatch of incoming requests */
+#include <stdarg.h>
 #include <string.h>
 
 #include <re.h>
 
 #include "config.h"
 #include "log.h"
+#include "sbc.h"
 #include "sipsrv.h"
 #include "stats.h"
 
@@ -32,6 +34,7 @@ static struct {
 	struct sip_lsnr *lsnr_req;
 	struct sip_lsnr *lsnr_resp;
 	struct tls      *tls;
+	struct dnsc     *dnsc;
 	const char      *tls_cert;    /* during start only */
 	unsigned         nlisteners;
 	bool             draining;
@@ -154,6 +157,67 @@ static int listener_add(enum sip_transp tp, const struct cfg_addr *a)
 	return err;
 }
 
+int sipsrv_replyf(const struct sip_msg *msg, uint16_t scode,
+		  const char *reason, const char *fmt, ...)
+{
+	char hdrs[2048];
+	va_list ap;
+	int err;
+
+	if (!msg || !ss.sip)
+		return EINVAL;
+
+	hdrs[0] = '\0';
+	if (fmt) {
+		va_start(ap, fmt);
+		err = re_vsnprintf(hdrs, sizeof(hdrs), fmt, ap);
+		va_end(ap);
+		if (err < 0)
+			return EINVAL;
+	}
+
+	if (!pl_strcmp(&msg->met, "INVITE") && scode >= 200)
+		err = sip_treplyf(NULL, NULL, ss.sip, msg, false, scode,
+				  reason, "%sContent-Length: 0\r\n\r\n",
+				  hdrs);
+	else
+		err = sip_replyf(ss.sip, msg, scode, reason,
+				 "%sContent-Length: 0\r\n\r\n", hdrs);
+	if (err) {
+		log_debug("sip", "%u reply to %.*s failed: %s [%.*s]", scode,
+			  (int)msg->met.l, msg->met.p, strerror(err),
+			  (int)msg->callid.l, msg->callid.p);
+		return err;
+	}
+	stats_sip_response(scode);
+	return 0;
+}
+
+int sipsrv_laddr(struct sa *laddr, enum sip_transp tp, const struct sa *dst)
+{
+	const struct sbc_config *cfg = sbc_config();
+	int err;
+
+	if (!laddr || !ss.sip)
+		return EINVAL;
+
+	err = sip_transp_laddr(ss.sip, laddr, tp, dst);
+	if (err)
+		return err;
+
+	if (cfg && cfg->advertised_ip.len) {
+		struct sa adv;
+		uint16_t port = sa_port(laddr);
+
+		if (!sa_set_sa(&adv, (const struct sockaddr *)
+			       &cfg->advertised_ip.ss)) {
+			*laddr = adv;
+			sa_set_port(laddr, port);
+		}
+	}
+	return 0;
+}
+
 /* Stateless reply, counted. INVITEs get a server transaction so the
  * final answer is retransmitted until the ACK (RFC 3261 17.2.1). */
 static void reply(const struct sip_msg *msg, uint16_t scode,
@@ -247,6 +311,30 @@ static bool response_handler(const struct sip_msg *msg, void *arg)
 	return true;
 }
 
+/*
+ * An asynchronous DNS client on the system's resolvers, so a trunk
+ * given by name is resolved (SRV, A, AAAA) without blocking the loop.
+ */
+static int dnsc_start(void)
+{
+	struct sa srvv[8];
+	uint32_t n = ARRAY_SIZE(srvv);
+	char domain[64] = "";
+	int err;
+
+	err = dns_srv_get(domain, sizeof(domain), srvv, &n);
+	if (err || !n) {
+		log_warn("sip", "no DNS resolver found (%s); trunks must be "
+			 "given by IP address", strerror(err ? err : ENOENT));
+		return 0;
+	}
+	err = dnsc_alloc(&ss.dnsc, NULL, srvv, n);
+	if (err)
+		log_err("sip", "cannot start the DNS client: %s",
+			strerror(err));
+	return err;
+}
+
 int sipsrv_start(const struct sbc_config *cfg)
 {
 	int err;
@@ -256,7 +344,11 @@ int sipsrv_start(const struct sbc_config *cfg)
 
 	memset(&ss, 0, sizeof(ss));
 
-	err = sip_alloc(&ss.sip, NULL, CTRANS_HASH, STRANS_HASH, CONN_HASH,
+	err = dnsc_start();
+	if (err)
+		goto out;
+
+	err = sip_alloc(&ss.sip, ss.dnsc, CTRANS_HASH, STRANS_HASH, CONN_HASH,
 			"sbc/" SBC_VERSION, NULL, NULL);
 	if (err) {
 		log_err("sip", "cannot allocate the stack: %s", strerror(err));
@@ -311,6 +403,7 @@ void sipsrv_stop(void)
 	sip_close(ss.sip, true);
 	ss.sip = mem_deref(ss.sip);
 	ss.tls = mem_deref(ss.tls);
+	ss.dnsc = mem_deref(ss.dnsc);
 	ss.nlisteners = 0;
 }
 

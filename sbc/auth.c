@@ -1,0 +1,2 @@
+/* sbc/auth.c  (being written) */
+#include "auth.h"

@@ -1,0 +1,2 @@
+/* sbc/b2bua.c  (being written) */
+#include "b2bua.h"

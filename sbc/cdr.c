@@ -1,0 +1,2 @@
+/* sbc/cdr.c  (being written) */
+#include "cdr.h"

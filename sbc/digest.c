@@ -1,0 +1,2 @@
+/* sbc/digest.c  (being written) */
+#include "digest.h"

@@ -1,0 +1,2 @@
+/* sbc/registrar.c  (being written) */
+#include "registrar.h"

@@ -1,0 +1,2 @@
+/* sbc/route.c  (being written) */
+#include "route.h"

@@ -1,0 +1,2 @@
+/* sbc/trunk.c  (being written) */
+#include "trunk.h"
