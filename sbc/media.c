@@ -243,6 +243,43 @@ static int req_alloc(struct media_req **reqp, struct media_ep *ep,
 	return err;
 }
 
+int media_request_ep(struct media_req **reqp, struct media_ep **epp,
+		     const char *body, size_t len, uint32_t timeout_ms,
+		     media_resp_h *resph, void *arg)
+{
+	struct le *le;
+	unsigned i, n;
+	int err;
+
+	if (!epp)
+		return EINVAL;
+
+	if (*epp) {
+		if ((*epp)->removed)
+			return ENOTCONN;
+		return req_alloc(reqp, *epp, body, len, timeout_ms, resph,
+				 arg);
+	}
+
+	n = list_count(&mc.eps);
+	le = mc.rr ? mc.rr->next : NULL;
+	for (i = 0; i < n; i++, le = le->next) {
+		struct media_ep *ep;
+
+		if (!le)
+			le = mc.eps.head;
+		ep = le->data;
+		if (ep->state != EP_UP)
+			continue;
+		mc.rr = le;
+		err = req_alloc(reqp, ep, body, len, timeout_ms, resph, arg);
+		if (!err)
+			*epp = mem_ref(ep);
+		return err;
+	}
+	return ENOTCONN;
+}
+
 int media_request(struct media_req **reqp, const char *body, size_t len,
 		  uint32_t timeout_ms, media_resp_h *resph, void *arg)
 {

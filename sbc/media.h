@@ -11,6 +11,7 @@ struct bnode;
 struct cfg_addrlist;
 struct re_printf;
 struct media_req;
+struct media_ep;
 
 /* The "result" of an NG reply. */
 enum media_result {
@@ -70,6 +71,17 @@ bool media_up(void);
  */
 int  media_request(struct media_req **reqp, const char *body, size_t len,
 		   uint32_t timeout_ms, media_resp_h *resph, void *arg);
+
+/*
+ * As media_request(), with endpoint affinity: every command of one
+ * call must reach the mediad that holds it. When *epp is set the
+ * request goes to that endpoint (ENOTCONN once a reload removed it);
+ * when NULL an endpoint that is up is chosen and *epp becomes a
+ * reference to it, for the call to mem_deref() when it ends.
+ */
+int  media_request_ep(struct media_req **reqp, struct media_ep **epp,
+		      const char *body, size_t len, uint32_t timeout_ms,
+		      media_resp_h *resph, void *arg);
 
 int  media_debug(struct re_printf *pf, void *unused);
 

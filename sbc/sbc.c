@@ -9,15 +9,20 @@
 #include <re.h>
 
 #include "api.h"
+#include "b2bua.h"
+#include "cdr.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
 #include "media.h"
 #include "metrics.h"
+#include "registrar.h"
+#include "route.h"
 #include "sbc.h"
 #include "shmc.h"
 #include "sipsrv.h"
 #include "stats.h"
+#include "trunk.h"
 
 #define DRAIN_POLL_MS 250
 
@@ -40,10 +45,11 @@ static struct {
 	struct tmr        tmr_drain;
 } sbc = { .sigfd = -1 };
 
-/* Live calls: none until the B2BUA lands. */
+#define BYE_WAIT_MS 2000   /* for the answers to our final BYEs */
+
 static unsigned calls_active(void)
 {
-	return 0;
+	return b2bua_calls_active();
 }
 
 static enum log_level effective_level(enum log_level lvl)
@@ -139,6 +145,12 @@ int sbc_start(const struct sbc_config *cfg, const char *path,
 	log_info("sbc", "database %s at schema version %d", sbc.cfg.db_path,
 		 db_version(sbc.db));
 
+	err = cdr_start(db_handle(sbc.db));
+	if (!err)
+		err = route_start(db_handle(sbc.db));
+	if (err)
+		goto out;
+
 	err = media_start(&sbc.cfg.media_ng);
 	if (err)
 		goto out;
@@ -148,6 +160,14 @@ int sbc_start(const struct sbc_config *cfg, const char *path,
 		goto out;
 
 	err = sipsrv_start(&sbc.cfg);
+	if (err)
+		goto out;
+
+	err = registrar_start(db_handle(sbc.db));
+	if (!err)
+		err = trunk_start(db_handle(sbc.db));
+	if (!err)
+		err = b2bua_start();
 	if (err)
 		goto out;
 
@@ -182,12 +202,30 @@ void sbc_stop(void)
 
 	tmr_cancel(&sbc.tmr_drain);
 	api_stop();
+	b2bua_stop();
+	trunk_stop();
+	registrar_stop();
 	sipsrv_stop();
 	shmc_stop();
 	media_stop();
+	route_stop();
+	cdr_stop();
 	sbc.db = mem_deref(sbc.db);
 	hup_stop();
 	sbc.started = false;
+}
+
+/* After the hang-ups: wait (bounded) for the BYEs to be answered. */
+static void bye_wait_tmr(void *arg)
+{
+	(void)arg;
+
+	if (b2bua_busy() && clock_ms() < sbc.drain_deadline) {
+		tmr_start(&sbc.tmr_drain, 50, bye_wait_tmr, NULL);
+		return;
+	}
+	(void)cdr_flush();
+	re_cancel();
 }
 
 static void drain_tmr(void *arg)
@@ -200,18 +238,24 @@ static void drain_tmr(void *arg)
 		tmr_start(&sbc.tmr_drain, DRAIN_POLL_MS, drain_tmr, NULL);
 		return;
 	}
-	if (n)
-		log_info("sbc", "drain: %u call(s) still up after %u s; "
-			 "ending them", n, sbc.cfg.drain_timeout);
-	else
+	if (n) {
+		log_info("sbc", "drain: %u call(s) still up%s; ending them "
+			 "(BYE on both legs)", n, sbc.cfg.drain_timeout ?
+			 " after drain_timeout" : "");
+		b2bua_hangup_all();
+	}
+	else {
 		log_info("sbc", "no live calls: stopping");
-	re_cancel();
+	}
+	sbc.drain_deadline = clock_ms() + BYE_WAIT_MS;
+	bye_wait_tmr(NULL);
 }
 
 void sbc_shutdown(void)
 {
 	if (sbc.draining) {
 		log_info("sbc", "second signal: stopping now");
+		b2bua_hangup_all();
 		re_cancel();
 		return;
 	}
@@ -325,6 +369,10 @@ int sbc_metrics(struct re_printf *pf, void *unused)
 	(void)metrics_proc_read(&p);
 
 	err = stats_metrics(pf, NULL);
+	err |= b2bua_metrics(pf, NULL);
+	err |= cdr_metrics(pf, NULL);
+	err |= registrar_metrics(pf, NULL);
+	err |= trunk_metrics(pf, NULL);
 	err |= metrics_proc_print(pf, &p);
 	return err;
 }
@@ -342,6 +390,9 @@ int sbc_debug(struct re_printf *pf, void *unused)
 	err |= re_hprintf(pf, "%H\n", media_debug, NULL);
 	err |= re_hprintf(pf, "%H\n", shmc_debug, NULL);
 	err |= re_hprintf(pf, "%H\n", sipsrv_debug, NULL);
+	err |= re_hprintf(pf, "%H\n", b2bua_debug, NULL);
+	err |= re_hprintf(pf, "%H\n", registrar_debug, NULL);
+	err |= re_hprintf(pf, "%H\n", trunk_debug, NULL);
 	err |= re_hprintf(pf, "stats: %H\n", stats_debug, NULL);
 	err |= re_hprintf(pf, "%H\n", api_debug, NULL);
 	return err;

@@ -5,7 +5,9 @@
 #include <re.h>
 
 #include "config.h"
+#include "b2bua.h"
 #include "log.h"
+#include "registrar.h"
 #include "sbc.h"
 #include "sipsrv.h"
 #include "stats.h"
@@ -25,7 +27,7 @@
  * Allow when its handler lands, not before: a peer that sees INVITE
  * here will send one.
  */
-#define SIPSRV_ALLOW     "OPTIONS"
+#define SIPSRV_ALLOW     "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, REGISTER"
 #define SIPSRV_ACCEPT    "application/sdp"
 #define SIPSRV_SUPPORTED ""
 
@@ -280,13 +282,20 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 			  (int)msg->callid.l, msg->callid.p);
 	}
 
-	if (!pl_strcmp(&msg->met, "ACK"))
-		return true;            /* never answered (RFC 3261 17.1.1.3) */
+	if (!pl_strcmp(&msg->met, "ACK")) {
+		/* an ACK of a 2xx is the B2BUA's; none is ever answered */
+		(void)b2bua_request(msg);
+		return true;
+	}
 
-	if (!pl_strcmp(&msg->met, "OPTIONS"))
+	if (!pl_strcmp(&msg->met, "REGISTER"))
+		registrar_request(msg);
+	else if (!pl_strcmp(&msg->met, "OPTIONS") && !pl_isset(&msg->to.tag))
 		reply_options(msg);
 	else if (!pl_strcmp(&msg->met, "CANCEL"))
 		reply(msg, 481, "Call/Transaction Does Not Exist");
+	else if (b2bua_request(msg))
+		;                       /* answered or absorbed */
 	else if (ss.draining && !pl_strcmp(&msg->met, "INVITE"))
 		reply(msg, 503, "Service Unavailable");
 	else
@@ -298,6 +307,9 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 static bool response_handler(const struct sip_msg *msg, void *arg)
 {
 	(void)arg;
+
+	if (b2bua_response(msg))
+		return true;
 
 	stats_sip_stray();
 	if (log_enabled(LOG_LVL_DEBUG)) {
