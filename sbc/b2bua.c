@@ -15,6 +15,8 @@
 #include "registrar.h"
 #include "route.h"
 #include "sbc.h"
+#include "shm.h"
+#include "shmc.h"
 #include "config.h"
 #include "sipsrv.h"
 #include "stats.h"
@@ -164,6 +166,7 @@ static struct {
 	uint64_t    blocked_limit;
 	uint64_t    blocked_source;
 	uint64_t    media_failed;
+	uint64_t    media_timeouts;
 } b2b;
 
 static const char *const dir_names[DIR_COUNT] = {
@@ -2039,6 +2042,37 @@ int b2bua_hangup(uint64_t id)
 	return ENOENT;
 }
 
+/* mediad saw no packet on a call for media_timeout: end it. */
+static void shm_event(uint16_t type, const uint8_t *buf, size_t len,
+		      void *arg)
+{
+	char callid[128];
+	struct shm_msg m;
+	struct le *le;
+
+	(void)arg;
+
+	if (type != SHM_EV_MEDIA_TIMEOUT)
+		return;
+	msg_init(&m, (void *)buf, len);
+	msg_get_str(&m, callid, sizeof(callid));
+	if (m.err)
+		return;
+	for (le = b2b.calls.head; le; le = le->next) {
+		struct call *c = le->data;
+
+		if (strcmp(c->ngid, callid))
+			continue;
+		log_info("b2b", "call %llu: no media for media_timeout: "
+			 "hanging up", (unsigned long long)c->id);
+		++b2b.media_timeouts;
+		mem_ref(c);
+		call_hangup(c, "sbc");
+		mem_deref(c);
+		return;
+	}
+}
+
 int b2bua_start(void)
 {
 	int err;
@@ -2050,6 +2084,7 @@ int b2bua_start(void)
 	if (err)
 		return err;
 	list_init(&b2b.calls);
+	shmc_set_handler(shm_event, NULL);
 	b2b.started = true;
 	return 0;
 }
@@ -2058,6 +2093,7 @@ void b2bua_stop(void)
 {
 	if (!b2b.started)
 		return;
+	shmc_set_handler(NULL, NULL);
 	b2bua_hangup_all();
 	list_flush(&b2b.calls);
 	b2b.legs = mem_deref(b2b.legs);

@@ -1,5 +1,6 @@
 /* sbc/shmc.c  Consumer side of mediad's shared-memory segment */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <re.h>
@@ -24,6 +25,8 @@ static struct {
 	uint64_t       attaches;
 	uint64_t       events[SHM_EV_MAX];
 	uint64_t       bad;        /* records shmring_pop() rejected */
+	shmc_event_h  *evh;
+	void          *evarg;
 } sc;
 
 static const char *const ev_names[SHM_EV_MAX] = {
@@ -49,8 +52,8 @@ static void detach(const char *why)
 
 /*
  * Take what the rings hold, each ring at most DRAIN_BUDGET records per
- * turn so a flooding producer cannot stall the loop. Events are only
- * counted and logged for now; calls will consume them.
+ * turn so a flooding producer cannot stall the loop. Events are counted
+ * and handed to the handler (the B2BUA ends calls on media timeout).
  */
 static void drain(void)
 {
@@ -85,6 +88,8 @@ static void drain(void)
 			}
 			if (type < SHM_EV_MAX)
 				++sc.events[type];
+			if (sc.evh)
+				sc.evh(type, buf, len, sc.evarg);
 			log_debug("shm", "ring %u: event %s (%zu bytes)", i,
 				  type < SHM_EV_MAX ? ev_names[type] : "?",
 				  len);
@@ -143,6 +148,45 @@ static void check_tmr(void *arg)
 	}
 	if (!sc.attached)
 		try_attach();
+}
+
+void shmc_set_handler(shmc_event_h *h, void *arg)
+{
+	sc.evh = h;
+	sc.evarg = arg;
+}
+
+bool shmc_session(const char *callid, struct shmc_session *out)
+{
+	uint32_t i, n;
+	unsigned leg;
+
+	if (!sc.attached || !callid || !out)
+		return false;
+
+	n = sc.seg.hdr->nsessions;
+	for (i = 0; i < n; i++) {
+		const struct shm_session *ss = shm_session(&sc.seg, i);
+
+		if (!ss || atomic_load_explicit(&ss->state,
+						memory_order_acquire) !=
+		    SHM_SESS_ACTIVE)
+			continue;
+		if (strncmp(ss->callid, callid, sizeof(ss->callid)))
+			continue;
+		for (leg = 0; leg < 2; leg++) {
+			out->packets[leg] = atomic_load_explicit(
+				&ss->packets[leg], memory_order_relaxed);
+			out->bytes[leg] = atomic_load_explicit(
+				&ss->bytes[leg], memory_order_relaxed);
+			out->lost[leg] = atomic_load_explicit(
+				&ss->lost[leg], memory_order_relaxed);
+			out->jitter_us[leg] = atomic_load_explicit(
+				&ss->jitter_us[leg], memory_order_relaxed);
+		}
+		return true;
+	}
+	return false;
 }
 
 int shmc_start(const char *name)

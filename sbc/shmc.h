@@ -3,6 +3,7 @@
 #define SBC_SHMC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct re_printf;
@@ -27,6 +28,28 @@ const struct shm_seg *shmc_seg(void);
 uint64_t shmc_events(unsigned ev);
 /* Records the rings held that were malformed or too long. */
 uint64_t shmc_bad(void);
+
+/*
+ * Called on the loop for every well-formed event record taken from the
+ * rings: <type> is an SHM_EV_*, <buf>/<len> its payload (read it with
+ * msg_get_*()), valid during the call only. One handler; NULL removes.
+ */
+typedef void (shmc_event_h)(uint16_t type, const uint8_t *buf, size_t len,
+			    void *arg);
+void shmc_set_handler(shmc_event_h *h, void *arg);
+
+/*
+ * Live counters of mediad's session for NG call-id <callid>: true and
+ * *out filled (a snapshot), false when attached to no segment or no
+ * session has that call-id.
+ */
+struct shmc_session {
+	uint64_t packets[2];
+	uint64_t bytes[2];
+	uint64_t lost[2];
+	uint32_t jitter_us[2];
+};
+bool shmc_session(const char *callid, struct shmc_session *out);
 
 int  shmc_debug(struct re_printf *pf, void *unused);
 
