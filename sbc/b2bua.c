@@ -264,7 +264,7 @@ static bool msg_sdp(const struct sip_msg *msg, struct pl *sdp)
 /* "sip:ip:port;transport=x" for a source address. */
 static int dest_from_sa(char **dp, const struct sa *sa, enum sip_transp tp)
 {
-	return re_sdprintf(dp, "sip:%J;transport=%s", sa,
+	return re_sdprintf(dp, "sip:%J%s", sa,
 			   sip_transp_param(tp));
 }
 
@@ -295,7 +295,7 @@ static int contact_handler(enum sip_transp tp, const struct sa *src,
 			a = adv;
 		}
 	}
-	return mbuf_printf(mb, "Contact: <sip:sbc@%J;transport=%s>\r\n", &a,
+	return mbuf_printf(mb, "Contact: <sip:sbc@%J%s>\r\n", &a,
 			   sip_transp_param(tp));
 }
 
@@ -314,7 +314,7 @@ static int msg_contact(struct re_printf *pf, const struct sip_msg *msg)
 			addr = adv;
 		}
 	}
-	return re_hprintf(pf, "<sip:sbc@%J;transport=%s>", &addr,
+	return re_hprintf(pf, "<sip:sbc@%J%s>", &addr,
 			  sip_transp_param(msg->tp));
 }
 
@@ -476,7 +476,6 @@ static int leg_request(struct sip_request **reqp, struct leg *l,
 			    "To: %s%s%s\r\n"
 			    "Call-ID: %s\r\n"
 			    "CSeq: %u %s\r\n"
-			    "Max-Forwards: %u\r\n"
 			    "%s"
 			    "Allow: " ALLOW "\r\n"
 			    "%s%s%s"
@@ -486,7 +485,7 @@ static int leg_request(struct sip_request **reqp, struct leg *l,
 			    l->lhdr, l->ltag,
 			    l->rhdr, l->rtag ? ";tag=" : "",
 			    l->rtag ? l->rtag : "",
-			    l->callid, l->lseq, met, MAXFWD_DEFAULT,
+			    l->callid, l->lseq, met,
 			    l->routes ? l->routes : "",
 			    ctype ? "Content-Type: " : "", ctype ? ctype : "",
 			    ctype ? "\r\n" : "", body ? blen : 0,
@@ -534,13 +533,11 @@ static int leg_ack(struct leg *l, uint32_t cseq)
 			    "To: %s;tag=%s\r\n"
 			    "Call-ID: %s\r\n"
 			    "CSeq: %u ACK\r\n"
-			    "Max-Forwards: %u\r\n"
 			    "%s"
 			    "Content-Length: 0\r\n"
 			    "\r\n",
 			    l->lhdr, l->ltag, l->rhdr, l->rtag ? l->rtag : "",
-			    l->callid, cseq, MAXFWD_DEFAULT,
-			    l->routes ? l->routes : "");
+			    l->callid, cseq, l->routes ? l->routes : "");
 }
 
 /* ---- the A leg's replies ------------------------------------------------ */
@@ -919,6 +916,7 @@ static int b_auth_handler(char **user, char **pass, const char *realm,
 static int b_send_invite(struct leg *b)
 {
 	struct call *c = b->call;
+	struct mbuf *mb;
 	struct uri route;
 	size_t blen = c->sdp_b ? strlen(c->sdp_b) : 0;
 	int err;
@@ -928,22 +926,56 @@ static int b_send_invite(struct leg *b)
 		return err;
 
 	++b->lseq;
-	return sip_requestf(&b->req, sip(), true, "INVITE", b->ruri, &route,
-			    b->auth, contact_handler, b_resp, b,
-			    "From: %s;tag=%s\r\n"
-			    "To: %s\r\n"
-			    "Call-ID: %s\r\n"
-			    "CSeq: %u INVITE\r\n"
-			    "Max-Forwards: %u\r\n"
-			    "Allow: " ALLOW "\r\n"
-			    "%s"
-			    "Content-Type: application/sdp\r\n"
-			    "Content-Length: %zu\r\n"
-			    "\r\n"
-			    "%b",
-			    b->lhdr, b->ltag, b->rhdr, b->callid, b->lseq,
-			    c->maxfwd, b->xhdrs ? b->xhdrs : "", blen,
-			    c->sdp_b, blen);
+	if (b->auth) {
+		/*
+		 * Toward a trunk with credentials: libre's sip_requestf()
+		 * answers challenges (and writes Max-Forwards: 70 itself).
+		 */
+		return sip_requestf(&b->req, sip(), true, "INVITE", b->ruri,
+				    &route, b->auth, contact_handler, b_resp,
+				    b,
+				    "From: %s;tag=%s\r\n"
+				    "To: %s\r\n"
+				    "Call-ID: %s\r\n"
+				    "CSeq: %u INVITE\r\n"
+				    "Allow: " ALLOW "\r\n"
+				    "%s"
+				    "Content-Type: application/sdp\r\n"
+				    "Content-Length: %zu\r\n"
+				    "\r\n"
+				    "%b",
+				    b->lhdr, b->ltag, b->rhdr, b->callid,
+				    b->lseq, b->xhdrs ? b->xhdrs : "", blen,
+				    c->sdp_b, blen);
+	}
+
+	/* else the caller's Max-Forwards, less one, stops loops */
+	mb = mbuf_alloc(1024 + blen);
+	if (!mb)
+		return ENOMEM;
+	err = mbuf_printf(mb,
+			  "Max-Forwards: %u\r\n"
+			  "From: %s;tag=%s\r\n"
+			  "To: %s\r\n"
+			  "Call-ID: %s\r\n"
+			  "CSeq: %u INVITE\r\n"
+			  "Allow: " ALLOW "\r\n"
+			  "%s"
+			  "Content-Type: application/sdp\r\n"
+			  "Content-Length: %zu\r\n"
+			  "\r\n"
+			  "%b",
+			  c->maxfwd, b->lhdr, b->ltag, b->rhdr, b->callid,
+			  b->lseq, b->xhdrs ? b->xhdrs : "", blen, c->sdp_b,
+			  blen);
+	if (!err) {
+		mb->pos = 0;
+		err = sip_request(&b->req, sip(), true, "INVITE", -1, b->ruri,
+				  -1, &route, mb, (size_t)rand_u32(),
+				  contact_handler, b_resp, b);
+	}
+	mem_deref(mb);
+	return err;
 }
 
 static void attempt_tmr(void *arg)
@@ -1037,12 +1069,10 @@ static int trunk_next(struct call *c)
 			continue;
 		}
 
-		re_snprintf(ruri, sizeof(ruri), "sip:%s@%s:%u%s%s",
+		re_snprintf(ruri, sizeof(ruri), "sip:%s@%s:%u%s",
 			    c->route.number, t.host, t.port,
-			    t.tp == SIP_TRANSP_UDP ? "" : ";transport=",
-			    t.tp == SIP_TRANSP_UDP ? "" :
 			    sip_transp_param(t.tp));
-		re_snprintf(dest, sizeof(dest), "sip:%s:%u;transport=%s",
+		re_snprintf(dest, sizeof(dest), "sip:%s:%u%s",
 			    t.host, t.port, sip_transp_param(t.tp));
 		re_snprintf(to, sizeof(to), "<sip:%s@%s>", c->route.number,
 			    t.host);
@@ -1423,7 +1453,7 @@ static int call_alloc(struct call **cp, const struct sip_msg *msg,
 	a->rseq = msg->cseq.num;
 	a->lseq = 100;
 	err  = pl_strdup(&a->callid, &msg->callid);
-	err |= re_sdprintf(&a->ltag, "%016llx", msg->tag);
+	err |= re_sdprintf(&a->ltag, "%016llx", (unsigned long long)msg->tag);
 	err |= pl_strdup(&a->rtag, &msg->from.tag);
 	err |= pl_strdup(&a->lhdr, &msg->to.val);
 	err |= re_sdprintf(&a->rhdr, "%r", &msg->from.val);
@@ -1610,8 +1640,12 @@ static void invite_new(const struct sip_msg *msg)
 						    NULL);
 			return;
 		}
-		str_ncpy(c->from_dname, u.display_name,
-			 sizeof(c->from_dname));
+		if (u.display_name[0])
+			str_ncpy(c->from_dname, u.display_name,
+				 sizeof(c->from_dname));
+		else
+			dname_copy(c->from_dname, sizeof(c->from_dname),
+				   &msg->from.dname);
 		if (internal) {
 			c->kind = TGT_PHONE;
 			str_ncpy(c->from_user, u.user, sizeof(c->from_user));
@@ -1641,6 +1675,9 @@ static void invite_new(const struct sip_msg *msg)
 
 	log_info("b2b", "call %llu: %s %s -> %s", (unsigned long long)c->id,
 		 dir_names[c->dir], c->from, c->to);
+	log_debug("b2b", "call %llu: A leg [%s] tags %s/%s",
+		  (unsigned long long)c->id, c->a->callid, c->a->ltag,
+		  c->a->rtag);
 
 	/* 100 Trying at once: the caller stops retransmitting */
 	err = sip_strans_alloc(&c->a->st, sip(), msg, a_cancel_handler, c->a);
@@ -1924,6 +1961,12 @@ bool b2bua_request(const struct sip_msg *msg)
 	if (pl_isset(&msg->to.tag)) {
 		l = leg_find(msg);
 		if (!l) {
+			log_debug("b2b", "no dialog for %.*s [%.*s] to-tag "
+				  "%.*s from-tag %.*s", (int)msg->met.l,
+				  msg->met.p, (int)msg->callid.l,
+				  msg->callid.p, (int)msg->to.tag.l,
+				  msg->to.tag.p, (int)msg->from.tag.l,
+				  msg->from.tag.p);
 			if (!pl_strcmp(&msg->met, "ACK"))
 				return true;
 			(void)sipsrv_replyf(msg, 481,

@@ -36,7 +36,20 @@ int  cdr_write(const struct cdr *c);
 int  cdr_flush(void);
 const char *cdr_dir_name(enum cdr_dir d);
 
+/*
+ * The sbc_calls_total result label of final code <scode>: "answered"
+ * (2xx), "busy" (486, 600), "cancelled" (487), "noanswer" (408, 480),
+ * "failed" (5xx, 0 and anything unexpected) or "rejected" (3xx and the
+ * other 4xx and 6xx).
+ */
+const char *cdr_result_name(uint16_t scode);
+
+/* Rows waiting for the next flush; rows dropped on a full queue. */
+unsigned cdr_queued(void);
+uint64_t cdr_dropped(void);
+
 /* sbc_calls_total{direction,result} in Prometheus text format. */
 int  cdr_metrics(struct re_printf *pf, void *unused);
+int  cdr_debug(struct re_printf *pf, void *unused);
 
 #endif

@@ -72,7 +72,13 @@ struct route_subscriber {
 int  route_subscriber(struct route_subscriber *s, const struct pl *user,
 		      const struct pl *domain);
 
-/* The enabled trunk whose host address or inbound_cidrs holds <src>. */
+/*
+ * The enabled trunk whose host address or inbound_cidrs holds <src>:
+ * 0 or ENOENT. The most specific match wins (a host given as an IP
+ * literal counts as /32 or /128), ties by priority then name. A trunk
+ * given by hostname matches the address its probes last got an answer
+ * from (trunk.c). A malformed CIDR is skipped with a warning.
+ */
 int  route_trunk_by_source(struct route_trunk *t, const struct sa *src);
 /* Trunk <name>: 0 or ENOENT. */
 int  route_trunk(struct route_trunk *t, const char *name);
@@ -81,9 +87,29 @@ int  route_did(struct route_did *d, const struct pl *number);
 /*
  * The route with the longest prefix of <number> (ties: lower priority
  * value first, then lower id), its strip/prepend applied to <number>:
- * 0 or ENOENT. Disabled trunks are left out of the list.
+ * 0 or ENOENT. Disabled trunks are left out of the list, so ntrunks
+ * may be 0 (answer 503). A leading '+' of <number> is dropped before
+ * matching and stripping (routes hold digits; prepend "+" when a
+ * carrier wants it); a number of anything but digits, '*' and '#' is
+ * ENOENT.
  */
 int  route_outbound(struct route_out *r, const struct pl *number);
+/*
+ * An address block from the trunks' inbound_cidrs or the blocklist:
+ * "a.b.c.d/n", "a.b.c.d", "v6/n" or "v6" (no brackets, no zone, no
+ * spaces). Host bits past the prefix are ignored, as most tools do.
+ */
+struct route_cidr {
+	int     af;          /* AF_INET or AF_INET6 */
+	uint8_t addr[16];    /* network order; AF_INET uses the first 4 */
+	uint8_t bits;        /* 0..32 or 0..128 */
+};
+/* Parse <s> into <c>: 0 or EINVAL. */
+int  route_cidr_parse(struct route_cidr *c, const struct pl *s);
+/* Does <c> hold the address of <sa> (any port)? An IPv4-mapped IPv6
+ * address (::ffff:a.b.c.d) is matched as the IPv4 address. */
+bool route_cidr_match(const struct route_cidr *c, const struct sa *sa);
+
 /*
  * Is <number> or <src> on the blocklist? Returns true and copies the
  * entry's reason into <reason> (may be NULL).

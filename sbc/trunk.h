@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct re_printf;
+struct sa;
 struct sqlite3;
 
 /*
@@ -25,6 +26,8 @@ struct trunk_status {
 	bool     reachable;
 	bool     registered;
 	uint32_t active_calls;
+	bool     probed;         /* a probe has been answered or has failed */
+	uint16_t reg_scode;      /* last final REGISTER answer; 0: none */
 };
 /* Status of trunk <name>: 0 or ENOENT. */
 int  trunk_status(const char *name, struct trunk_status *st);
@@ -38,7 +41,16 @@ int  trunk_status(const char *name, struct trunk_status *st);
 bool trunk_call_begin(const char *name);
 void trunk_call_end(const char *name);
 
-/* sbc_trunk_up{trunk} and sbc_trunk_calls_active{trunk}. */
+/*
+ * The enabled trunk given by hostname whose probe or REGISTER was last
+ * answered from the address of <src> (any port), or NULL. Borrowed:
+ * valid until the next reload. Trunks given by IP literal are matched
+ * by route_trunk_by_source() itself.
+ */
+const char *trunk_by_addr(const struct sa *src);
+
+/* sbc_trunk_up{trunk}, sbc_trunk_calls_active{trunk} and, for trunks
+ * that register, sbc_trunk_registered{trunk}. */
 int  trunk_metrics(struct re_printf *pf, void *unused);
 int  trunk_debug(struct re_printf *pf, void *unused);
 
