@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct re_printf;
 struct sip_msg;
 
 #define AUTH_USER_MAX   64
@@ -33,5 +34,8 @@ struct auth_user {
  * EACCES. Nothing blocks: one indexed SQLite read.
  */
 int  auth_request(const struct sip_msg *msg, struct auth_user *u);
+
+/* Counters: authenticated, challenged, stale, forbidden, malformed. */
+int  auth_debug(struct re_printf *pf, void *unused);
 
 #endif
