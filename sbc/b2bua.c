@@ -1019,7 +1019,8 @@ static int b_start(struct call *c, const char *ruri, const char *dest,
 	err |= str_dup(&b->ruri, ruri);
 	err |= str_dup(&b->rtarget, ruri);
 	err |= str_dup(&b->dest, dest);
-	if (c->xhdrs[0])
+	/* X- headers go toward the inside only, never to a trunk */
+	if (c->xhdrs[0] && c->kind != TGT_TRUNK)
 		err |= str_dup(&b->xhdrs, c->xhdrs);
 	if (trunk)
 		err |= str_dup(&b->trunk, trunk);
@@ -1098,7 +1099,10 @@ static void b_failed(struct leg *b, uint16_t scode, const struct pl *reason)
 	tmr_cancel(&b->tmr_attempt);
 	fork_release(b);
 	best_note(c, scode, reason);
-	mem_deref(b);                /* out of the forks */
+	/* out of the forks now (a handler may still hold a reference) */
+	list_unlink(&b->le);
+	hash_unlink(&b->he);
+	mem_deref(b);
 
 	if (c->state != CS_CALLING)
 		return;
@@ -1567,8 +1571,15 @@ static void invite_new(const struct sip_msg *msg)
 	if (from_trunk) {
 		struct route_did did;
 
-		if (route_did(&did, &msg->uri.user) ||
-		    (did.trunk[0] && strcmp(did.trunk, trunk.name))) {
+		/*
+		 * The DID is the Request-URI user; a carrier that we
+		 * register with sends to our Contact user instead and puts
+		 * the DID in To.
+		 */
+		err = route_did(&did, &msg->uri.user);
+		if (err)
+			err = route_did(&did, &msg->to.uri.user);
+		if (err || (did.trunk[0] && strcmp(did.trunk, trunk.name))) {
 			(void)sipsrv_replyf(msg, 404, "Not Found", NULL);
 			return;
 		}
