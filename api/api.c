@@ -8,9 +8,12 @@
 
 #include "api.h"
 #include "apireq.h"
+#include "authlim.h"
 #include "cfg.h"
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
+#include "prov.h"
 #include "sbc.h"
 
 #define API_CONN_MAX        64
@@ -40,12 +43,11 @@ struct route {
 
 static const char *get_health(struct apireq *req);
 static const char *get_metrics(struct apireq *req);
-static const char *v1_none(struct apireq *req);
 
 static const struct route routes[] = {
 	{ "/health",  false, AUTH_NONE,    "GET, HEAD", get_health  },
 	{ "/metrics", false, AUTH_METRICS, "GET, HEAD", get_metrics },
-	{ "/api/v1",  true,  AUTH_TOKEN,   NULL,        v1_none     },
+	{ "/api/v1",  true,  AUTH_TOKEN,   NULL,        prov_handle },
 };
 
 static struct {
@@ -54,6 +56,7 @@ static struct {
 	struct tmr         tmr;
 	uint64_t           requests;
 	uint64_t           refused;     /* 401 */
+	uint64_t           limited;     /* 429: source blocked */
 } api = { .fd = -1 };
 
 static const char *get_health(struct apireq *req)
@@ -74,20 +77,14 @@ static const char *get_health(struct apireq *req)
 static const char *get_metrics(struct apireq *req)
 {
 	mbuf_rewind(req->out);
-	if (mbuf_printf(req->out, "%H", sbc_metrics, NULL)) {
+	if (mbuf_printf(req->out, "%H%H", sbc_metrics, NULL, api_metrics,
+			NULL)) {
 		req->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		return "cannot format the metrics";
 	}
 	req->status = MHD_HTTP_OK;
 	req->ctype = METRICS_TYPE;
 	return NULL;
-}
-
-/* Resources of /api/v1 come with the provisioning issue. */
-static const char *v1_none(struct apireq *req)
-{
-	req->status = MHD_HTTP_NOT_FOUND;
-	return "no such resource";
 }
 
 static const struct route *route_find(const char *url)
@@ -167,6 +164,56 @@ static const char *auth_check(struct apireq *req, enum auth mode)
 	return NULL;
 }
 
+static const struct sockaddr *client_addr(const struct apireq *req)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(req->conn,
+				     MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci ? ci->client_addr : NULL;
+}
+
+/*
+ * The token check with its brute-force guard: a source that failed
+ * more than AUTHLIM_FAILS times in a minute gets 429 for a minute,
+ * whatever it sends, so guessing the token costs it real time. Every
+ * 401 counts in sbc_api_auth_failures_total. 0 when <req> may pass.
+ */
+static uint16_t auth_guard(struct apireq *req, enum auth mode)
+{
+	const struct sockaddr *sa;
+	const char *why;
+	uint64_t left, now = clock_ms();
+
+	if (mode == AUTH_NONE ||
+	    (mode == AUTH_METRICS && !sbc_config()->metrics_auth))
+		return 0;
+
+	sa = client_addr(req);
+	left = authlim_blocked(sa, now);
+	if (left) {
+		++api.limited;
+		req->retry_after = (uint32_t)((left + 999) / 1000);
+		apireq_error(req, MHD_HTTP_TOO_MANY_REQUESTS,
+			     "too many failed authentications from this "
+			     "address: try again later");
+		return req->status;
+	}
+
+	why = auth_check(req, mode);
+	if (!why)
+		return 0;
+
+	++api.refused;
+	if (authlim_fail(sa, now))
+		log_warn("api", "%s %s: more than %u failed "
+			 "authentications in %u s from one source: blocked "
+			 "for %u s", req->method, req->url, AUTHLIM_FAILS,
+			 AUTHLIM_WINDOW_MS / 1000, AUTHLIM_BLOCK_MS / 1000);
+	apireq_error(req, MHD_HTTP_UNAUTHORIZED, why);
+	return req->status;
+}
+
 /*
  * Everything decided from the headers alone: route, auth, method and a
  * declared body size. 0 when the request may go on to its handler, or
@@ -175,7 +222,7 @@ static const char *auth_check(struct apireq *req, enum auth mode)
 static uint16_t precheck(struct apireq *req, const struct route **rp)
 {
 	const struct route *r;
-	const char *why, *clen;
+	const char *clen;
 
 	r = route_find(req->url);
 	if (!r) {
@@ -183,12 +230,8 @@ static uint16_t precheck(struct apireq *req, const struct route **rp)
 		return req->status;
 	}
 
-	why = auth_check(req, r->auth);
-	if (why) {
-		++api.refused;
-		apireq_error(req, MHD_HTTP_UNAUTHORIZED, why);
+	if (auth_guard(req, r->auth))
 		return req->status;
-	}
 
 	if (r->allow && !method_allowed(r->allow, req->method)) {
 		req->allow = r->allow;
@@ -330,6 +373,7 @@ int api_start(const struct cfg_addr *addr)
 		flags |= MHD_USE_IPv6;
 
 	tmr_init(&api.tmr);
+	authlim_reset();
 	errno = 0;
 	/* the logger first, so it gets the errors of the other options */
 	api.d = MHD_start_daemon(flags, 0, NULL, NULL, access_h, NULL,
@@ -383,12 +427,42 @@ void api_stop(void)
 	}
 }
 
+int api_metrics(struct re_printf *pf, void *unused)
+{
+	int err;
+
+	(void)unused;
+
+	err = metrics_head(pf, "sbc_api_requests_total", "counter",
+			   "HTTP requests the REST API received.");
+	err |= re_hprintf(pf, "sbc_api_requests_total %llu\n",
+			  (unsigned long long)api.requests);
+	err |= metrics_head(pf, "sbc_api_auth_failures_total", "counter",
+			    "API requests refused with 401: bearer token "
+			    "missing or wrong.");
+	err |= re_hprintf(pf, "sbc_api_auth_failures_total %llu\n",
+			  (unsigned long long)api.refused);
+	err |= metrics_head(pf, "sbc_api_auth_limited_total", "counter",
+			    "API requests refused with 429: their source "
+			    "failed authentication too often.");
+	err |= re_hprintf(pf, "sbc_api_auth_limited_total %llu\n",
+			  (unsigned long long)api.limited);
+	err |= metrics_head(pf, "sbc_api_auth_blocked_sources", "gauge",
+			    "Source addresses the API refuses for now after "
+			    "repeated authentication failures.");
+	err |= re_hprintf(pf, "sbc_api_auth_blocked_sources %u\n",
+			  authlim_nblocked(clock_ms()));
+	return err;
+}
+
 int api_debug(struct re_printf *pf, void *unused)
 {
 	(void)unused;
 
-	return re_hprintf(pf, "api: %s requests=%llu refused=%llu",
+	return re_hprintf(pf, "api: %s requests=%llu refused=%llu "
+			  "limited=%llu",
 			  api.d ? "listening" : "stopped",
 			  (unsigned long long)api.requests,
-			  (unsigned long long)api.refused);
+			  (unsigned long long)api.refused,
+			  (unsigned long long)api.limited);
 }

@@ -15,6 +15,13 @@ int  api_start(const struct cfg_addr *addr);
 /* Close the listener and every connection. Safe when not started. */
 void api_stop(void);
 
+/*
+ * The API's own families in Prometheus text format:
+ * sbc_api_requests_total, sbc_api_auth_failures_total (401s),
+ * sbc_api_auth_limited_total (429s) and sbc_api_auth_blocked_sources.
+ * GET /metrics appends them after sbc_metrics().
+ */
+int  api_metrics(struct re_printf *pf, void *unused);
 int  api_debug(struct re_printf *pf, void *unused);
 
 #endif

@@ -39,6 +39,7 @@ int apireq_alloc(struct apireq **reqp, struct MHD_Connection *conn,
 	req->url = url;
 	req->status = 500;
 	req->ctype = JSON_TYPE;
+	req->total = -1;
 	*reqp = req;
 	return 0;
 }
@@ -70,6 +71,50 @@ const char *apireq_header(const struct apireq *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at <p> (1 for ASCII), or 0
+ * (RFC 3629: no overlong forms, surrogates or code points past
+ * U+10FFFF). <p> is NUL ended, so reading stops at the NUL.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+
+	if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f;
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+/*
+ * Strings from the database or a URL are not always UTF-8 (a SIP
+ * header in a CDR, a percent-decoded key): a byte that does not start
+ * a well-formed sequence is printed as U+FFFD, so the reply is always
+ * valid JSON.
+ */
 int apireq_json_str(struct re_printf *pf, const char *s)
 {
 	const unsigned char *p, *run;
@@ -79,18 +124,24 @@ int apireq_json_str(struct re_printf *pf, const char *s)
 		return re_hprintf(pf, "null");
 
 	err |= pf->vph("\"", 1, pf->arg);
-	for (p = run = (const unsigned char *)s; *p; p++) {
+	for (p = run = (const unsigned char *)s; *p;) {
 		char esc[8];
+		size_t n = utf8_len(p);
 
-		if (*p == '"' || *p == '\\')
-			re_snprintf(esc, sizeof(esc), "\\%c", *p);
-		else if (*p < 0x20)
-			re_snprintf(esc, sizeof(esc), "\\u%04x", *p);
-		else
+		if (n > 1 || (n == 1 && *p >= 0x20 && *p != '"' &&
+			      *p != '\\' && *p != 0x7f)) {
+			p += n;
 			continue;
+		}
+		if (!n)
+			str_ncpy(esc, "\\ufffd", sizeof(esc));
+		else if (*p == '"' || *p == '\\')
+			re_snprintf(esc, sizeof(esc), "\\%c", *p);
+		else
+			re_snprintf(esc, sizeof(esc), "\\u%04x", *p);
 		err |= pf->vph((const char *)run, (size_t)(p - run), pf->arg);
 		err |= pf->vph(esc, strlen(esc), pf->arg);
-		run = p + 1;
+		run = ++p;
 	}
 	err |= pf->vph((const char *)run, (size_t)(p - run), pf->arg);
 	err |= pf->vph("\"", 1, pf->arg);
@@ -112,6 +163,20 @@ int apireq_json(struct apireq *req, uint16_t status, const char *fmt, ...)
 	req->status = status;
 	req->ctype = JSON_TYPE;
 	return err;
+}
+
+const char *apireq_fail(struct apireq *req, uint16_t status,
+			const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!req)
+		return "internal error";
+	va_start(ap, fmt);
+	(void)re_vsnprintf(req->why, sizeof(req->why), fmt, ap);
+	va_end(ap);
+	req->status = status;
+	return req->why;
 }
 
 int apireq_error(struct apireq *req, uint16_t status, const char *sentence)
@@ -141,6 +206,21 @@ enum MHD_Result apireq_send(struct apireq *req)
 	if (req->allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
 					req->allow);
+	if (req->location && req->status == MHD_HTTP_CREATED)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
+					req->location);
+	if (req->total >= 0 && req->status == MHD_HTTP_OK) {
+		char n[24];
+
+		re_snprintf(n, sizeof(n), "%lld", (long long)req->total);
+		MHD_add_response_header(resp, "X-Total-Count", n);
+	}
+	if (req->retry_after) {
+		char n[16];
+
+		re_snprintf(n, sizeof(n), "%u", req->retry_after);
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, n);
+	}
 	if (req->status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
 					req->bad_token ?

@@ -34,7 +34,12 @@ struct apireq {
 	const char  *ctype;
 	const char  *allow;       /* Allow header (405) */
 	bool         bad_token;   /* 401: a token was given, and wrong */
+	const char  *location;    /* Location header (201); NULL: none */
+	int64_t      total;       /* X-Total-Count (lists); -1: none */
+	uint32_t     retry_after; /* Retry-After seconds (429); 0: none */
 	struct mbuf *out;
+	char         why[256];    /* an error sentence apireq_fail() made */
+	char         loc[320];    /* storage for <location> */
 };
 
 /*
@@ -55,6 +60,13 @@ const char *apireq_header(const struct apireq *req, const char *name);
 int  apireq_json(struct apireq *req, uint16_t status, const char *fmt, ...);
 /* Reply <status> with {"error": "<sentence>"}. */
 int  apireq_error(struct apireq *req, uint16_t status, const char *sentence);
+/*
+ * Set <status> and format the error sentence into req->why, which it
+ * returns: "return apireq_fail(req, 404, "no trunk '%s'", name);" in a
+ * handler.
+ */
+const char *apireq_fail(struct apireq *req, uint16_t status,
+			const char *fmt, ...);
 /* %H handler: <s> as a quoted JSON string. */
 int  apireq_json_str(struct re_printf *pf, const char *s);
 
