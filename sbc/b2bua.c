@@ -1406,8 +1406,12 @@ static void offer_resp(int err, const struct media_reply *rep, void *arg)
 		c->offered = true;   /* even an error: delete to be sure */
 	c->sdp_b = ng_sdp(c, "offer", err, rep);
 	if (!c->sdp_b) {
+		/* mediad refusing the caller's SDP is the caller's 488 */
+		bool refused = !err && rep->result == MEDIA_R_ERROR;
+
 		++b2b.media_failed;
-		call_end(c, 503, "Service Unavailable", "sbc");
+		call_end(c, refused ? 488 : 503, refused ?
+			 "Not Acceptable Here" : "Service Unavailable", "sbc");
 		goto out;
 	}
 	c->state = CS_CALLING;
