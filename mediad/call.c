@@ -17,7 +17,7 @@
 #include "call.h"
 
 #define NIL          UINT32_MAX
-#define BIND_TRIES   8         /* pairs skipped when a port is taken */
+#define BIND_TRIES   64        /* pairs skipped when a port is taken */
 #define PENDING_WAIT 200       /* ms to wait for a worker's last update */
 
 struct calls {

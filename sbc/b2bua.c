@@ -1406,8 +1406,14 @@ static void offer_resp(int err, const struct media_reply *rep, void *arg)
 		c->offered = true;   /* even an error: delete to be sure */
 	c->sdp_b = ng_sdp(c, "offer", err, rep);
 	if (!c->sdp_b) {
-		/* mediad refusing the caller's SDP is the caller's 488 */
-		bool refused = !err && rep->result == MEDIA_R_ERROR;
+		/*
+		 * mediad refusing the caller's SDP (or its codecs) is the
+		 * caller's 488; anything else is ours (503).
+		 */
+		bool refused = !err && rep->result == MEDIA_R_ERROR &&
+			rep->reason &&
+			(memmem(rep->reason, rep->reasonlen, "SDP", 3) ||
+			 memmem(rep->reason, rep->reasonlen, "odec", 4));
 
 		++b2b.media_failed;
 		call_end(c, refused ? 488 : 503, refused ?
