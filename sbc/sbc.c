@@ -373,6 +373,7 @@ int sbc_metrics(struct re_printf *pf, void *unused)
 	err |= cdr_metrics(pf, NULL);
 	err |= registrar_metrics(pf, NULL);
 	err |= trunk_metrics(pf, NULL);
+	err |= shmc_metrics(pf, NULL);
 	err |= metrics_proc_print(pf, &p);
 	return err;
 }

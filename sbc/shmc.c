@@ -27,6 +27,10 @@ static struct {
 	uint64_t       bad;        /* records shmring_pop() rejected */
 	shmc_event_h  *evh;
 	void          *evarg;
+	/* the last scrape's busy/loop times, for a busy ratio per window */
+	uint64_t       prev_busy[RINGS_MAX];
+	uint64_t       prev_loop[RINGS_MAX];
+	uint32_t       prev_gen;
 } sc;
 
 static const char *const ev_names[SHM_EV_MAX] = {
@@ -187,6 +191,110 @@ bool shmc_session(const char *callid, struct shmc_session *out)
 		return true;
 	}
 	return false;
+}
+
+static uint64_t ld(const _Atomic uint64_t *v)
+{
+	return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+/* One family's HELP and TYPE lines. */
+static int family(struct re_printf *pf, const char *name, const char *type,
+		  const char *help)
+{
+	return re_hprintf(pf, "# HELP %s %s\n# TYPE %s %s\n", name, help,
+			  name, type);
+}
+
+int shmc_metrics(struct re_printf *pf, void *unused)
+{
+	uint64_t sess = 0, pin = 0, pout = 0, bin = 0, bout = 0, lost = 0;
+	uint64_t tc = 0, drop = 0;
+	uint32_t i, nw = 0;
+	bool on = sc.attached;
+	int err;
+
+	(void)unused;
+
+	if (on) {
+		nw = sc.seg.hdr->nworkers;
+		if (nw > RINGS_MAX)
+			nw = RINGS_MAX;
+		if (sc.prev_gen != sc.seg.generation) {
+			memset(sc.prev_busy, 0, sizeof(sc.prev_busy));
+			memset(sc.prev_loop, 0, sizeof(sc.prev_loop));
+			sc.prev_gen = sc.seg.generation;
+		}
+	}
+	for (i = 0; i < nw; i++) {
+		struct shm_worker *w = shm_worker(&sc.seg, i);
+
+		if (!w)
+			continue;
+		sess += ld(&w->sessions);
+		pin += ld(&w->packets_in);
+		pout += ld(&w->packets_out);
+		bin += ld(&w->bytes_in);
+		bout += ld(&w->bytes_out);
+		lost += ld(&w->packets_lost);
+		tc += ld(&w->transcoded);
+		drop += ld(&w->packets_dropped);
+	}
+
+	err = family(pf, "mediad_sessions_active", "gauge",
+		     "Media sessions (calls) mediad holds.");
+	if (on)
+		err |= re_hprintf(pf, "mediad_sessions_active %llu\n",
+				  (unsigned long long)sess);
+	err |= family(pf, "mediad_packets_total", "counter",
+		      "RTP/RTCP packets received (in) and sent (out).");
+	if (on)
+		err |= re_hprintf(pf, "mediad_packets_total{dir=\"in\"} %llu\n"
+				  "mediad_packets_total{dir=\"out\"} %llu\n",
+				  (unsigned long long)pin,
+				  (unsigned long long)pout);
+	err |= family(pf, "mediad_bytes_total", "counter",
+		      "RTP/RTCP bytes received (in) and sent (out).");
+	if (on)
+		err |= re_hprintf(pf, "mediad_bytes_total{dir=\"in\"} %llu\n"
+				  "mediad_bytes_total{dir=\"out\"} %llu\n",
+				  (unsigned long long)bin,
+				  (unsigned long long)bout);
+	err |= family(pf, "mediad_packets_lost_total", "counter",
+		      "RTP packets lost (sequence gaps).");
+	if (on)
+		err |= re_hprintf(pf, "mediad_packets_lost_total %llu\n",
+				  (unsigned long long)lost);
+	err |= family(pf, "mediad_packets_dropped_total", "counter",
+		      "Packets dropped (not RTP/RTCP, strict-source, ...).");
+	if (on)
+		err |= re_hprintf(pf, "mediad_packets_dropped_total %llu\n",
+				  (unsigned long long)drop);
+	err |= family(pf, "mediad_transcoded_packets_total", "counter",
+		      "Packets transcoded (PCMU<->PCMA).");
+	if (on)
+		err |= re_hprintf(pf, "mediad_transcoded_packets_total %llu\n",
+				  (unsigned long long)tc);
+	err |= family(pf, "mediad_worker_busy_ratio", "gauge",
+		      "Share of a worker's time spent on packets since the "
+		      "last scrape.");
+	for (i = 0; i < nw; i++) {
+		struct shm_worker *w = shm_worker(&sc.seg, i);
+		uint64_t busy, loop, db, dl;
+
+		if (!w)
+			continue;
+		busy = ld(&w->busy_ns);
+		loop = ld(&w->loop_ns);
+		db = busy >= sc.prev_busy[i] ? busy - sc.prev_busy[i] : busy;
+		dl = loop >= sc.prev_loop[i] ? loop - sc.prev_loop[i] : loop;
+		sc.prev_busy[i] = busy;
+		sc.prev_loop[i] = loop;
+		err |= re_hprintf(pf, "mediad_worker_busy_ratio{worker=\"%u\"} "
+				  "%.4f\n", i, dl ? (double)db / (double)dl :
+				  0.0);
+	}
+	return err;
 }
 
 int shmc_start(const char *name)

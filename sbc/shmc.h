@@ -51,6 +51,14 @@ struct shmc_session {
 };
 bool shmc_session(const char *callid, struct shmc_session *out);
 
+/*
+ * The mediad_* families of /metrics from the segment's worker counters
+ * (no NG round trip): sessions, packets and bytes by dir, lost, dropped,
+ * transcoded, and each worker's busy ratio since the previous scrape.
+ * Families without samples while no segment is attached.
+ */
+int  shmc_metrics(struct re_printf *pf, void *unused);
+
 int  shmc_debug(struct re_printf *pf, void *unused);
 
 #endif
