@@ -46,6 +46,7 @@
 #define MAXFWD_DEFAULT    70
 #define AUTH_TRIES        2
 #define FORKS_MAX         16
+#define TICK_MS           100    /* granularity of the B2BUA's timers */
 
 #define ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
 
@@ -86,7 +87,7 @@ struct leg {
 	struct sip_strans *st;     /* until the final reply */
 	bool               final_sent;
 	struct mbuf       *mb2xx;  /* the 2xx, retransmitted until ACK */
-	struct tmr         tmr2xx;
+	uint64_t           due2xx; /* next resend (tick), 0: none */
 	uint32_t           ival2xx;
 	uint64_t           t2xx;   /* when the 2xx was first sent */
 
@@ -99,7 +100,7 @@ struct leg {
 	char               *trunk; /* trunk name, or NULL */
 	bool                trunk_counted;
 	bool                responded;
-	struct tmr          tmr_attempt;
+	uint64_t            due_attempt; /* no answer by then (tick) */
 };
 
 struct call {
@@ -167,6 +168,7 @@ static struct {
 	uint64_t    blocked_source;
 	uint64_t    media_failed;
 	uint64_t    media_timeouts;
+	struct tmr  tmr_tick;
 } b2b;
 
 static const char *const dir_names[DIR_COUNT] = {
@@ -326,8 +328,6 @@ static void leg_destructor(void *arg)
 
 	hash_unlink(&l->he);
 	list_unlink(&l->le);
-	tmr_cancel(&l->tmr2xx);
-	tmr_cancel(&l->tmr_attempt);
 	mem_deref(l->req);         /* cancels a pending INVITE */
 	mem_deref(l->st);
 	mem_deref(l->inv);
@@ -354,8 +354,6 @@ static struct leg *leg_alloc(struct call *c, bool uas)
 		return NULL;
 	l->call = c;
 	l->uas = uas;
-	tmr_init(&l->tmr2xx);
-	tmr_init(&l->tmr_attempt);
 	return l;
 }
 
@@ -582,40 +580,40 @@ static int a_reply(struct call *c, uint16_t scode, const char *reason,
 	return 0;
 }
 
-/* The 2xx goes out again (T1 doubling to T2) until the ACK comes. */
-static void a_2xx_tmr(void *arg)
+/*
+ * The 2xx goes out again (T1 doubling to T2, UDP only) until the ACK
+ * comes; without one in 64*T1 the call is hung up. Run from the tick.
+ */
+static void a_2xx_due(struct leg *a, uint64_t now)
 {
-	struct leg *a = arg;
 	struct call *c = a->call;
 	struct sa dst;
 
-	if (tmr_jiffies() - a->t2xx >= ACK_WAIT_MS) {
+	if (now - a->t2xx >= ACK_WAIT_MS) {
 		log_info("b2b", "call %llu: no ACK for the 2xx in %u s: "
 			 "hanging up", (unsigned long long)c->id,
 			 ACK_WAIT_MS / 1000);
-		mem_ref(c);
+		a->due2xx = 0;
 		a->confirmed = true;
 		call_hangup(c, "sbc");
-		mem_deref(c);
 		return;
 	}
-	sip_reply_addr(&dst, a->inv, true);
-	(void)sip_send(sip(), a->inv->sock, a->inv->tp, &dst, a->mb2xx);
+	if (a->inv->tp == SIP_TRANSP_UDP) {
+		sip_reply_addr(&dst, a->inv, true);
+		(void)sip_send(sip(), a->inv->sock, a->inv->tp, &dst,
+			       a->mb2xx);
+	}
 	a->ival2xx = a->ival2xx * 2 > T2_MS ? T2_MS : a->ival2xx * 2;
-	tmr_start(&a->tmr2xx, a->ival2xx, a_2xx_tmr, a);
+	a->due2xx = now + a->ival2xx;
 }
 
 static void a_2xx_start(struct leg *a)
 {
 	a->t2xx = tmr_jiffies();
 	a->confirmed = true;      /* the caller may send BYE from now on */
-	if (a->inv->tp != SIP_TRANSP_UDP) {
-		/* no retransmission; the ACK is still awaited */
-		a->ival2xx = T2_MS;
-		return;
-	}
-	a->ival2xx = T1_MS;
-	tmr_start(&a->tmr2xx, T1_MS, a_2xx_tmr, a);
+	/* over TCP/TLS/WS only the wait for the ACK counts */
+	a->ival2xx = a->inv->tp == SIP_TRANSP_UDP ? T1_MS : T2_MS;
+	a->due2xx = a->t2xx + a->ival2xx;
 }
 
 /* ---- NG (mediad) -------------------------------------------------------- */
@@ -794,7 +792,7 @@ static void call_end(struct call *c, uint16_t scode, const char *reason,
 	for (le = c->forks.head; le; le = le->next) {
 		struct leg *b = le->data;
 
-		tmr_cancel(&b->tmr_attempt);
+		b->due_attempt = 0;
 		if (b->req && b != c->b)
 			sip_request_cancel(b->req);
 		fork_release(b);
@@ -807,7 +805,7 @@ static void call_end(struct call *c, uint16_t scode, const char *reason,
 	if (c->b && c->b->confirmed)
 		leg_bye(c->b);
 	if (c->a) {
-		tmr_cancel(&c->a->tmr2xx);
+		c->a->due2xx = 0;
 		fork_release(c->a);
 	}
 
@@ -978,12 +976,12 @@ static int b_send_invite(struct leg *b)
 	return err;
 }
 
-static void attempt_tmr(void *arg)
+static void attempt_due(struct leg *b)
 {
-	struct leg *b = arg;
 	struct call *c = b->call;
 
 	/* nothing at all came back: give the target up (as a 408) */
+	b->due_attempt = 0;
 	mem_ref(c);
 	mem_ref(b);
 	log_info("b2b", "call %llu: no response from %s in %u s",
@@ -1043,7 +1041,7 @@ static int b_start(struct call *c, const char *ruri, const char *dest,
 		b->trunk_counted = false;
 		goto out;
 	}
-	tmr_start(&b->tmr_attempt, ATTEMPT_MS, attempt_tmr, b);
+	b->due_attempt = tmr_jiffies() + ATTEMPT_MS;
 	log_debug("b2b", "call %llu: INVITE %s via %s",
 		  (unsigned long long)c->id, ruri, dest);
 	return 0;
@@ -1096,7 +1094,7 @@ static void b_failed(struct leg *b, uint16_t scode, const struct pl *reason)
 {
 	struct call *c = b->call;
 
-	tmr_cancel(&b->tmr_attempt);
+	b->due_attempt = 0;
 	fork_release(b);
 	best_note(c, scode, reason);
 	/* out of the forks now (a handler may still hold a reference) */
@@ -1223,7 +1221,7 @@ static void b_answered(struct leg *b, const struct sip_msg *msg)
 	struct pl sdp;
 	int err;
 
-	tmr_cancel(&b->tmr_attempt);
+	b->due_attempt = 0;
 
 	if (!b->rtag && pl_isset(&msg->to.tag))
 		(void)pl_strdup(&b->rtag, &msg->to.tag);
@@ -1247,7 +1245,7 @@ static void b_answered(struct leg *b, const struct sip_msg *msg)
 
 		if (o == b)
 			continue;
-		tmr_cancel(&o->tmr_attempt);
+		o->due_attempt = 0;
 		if (o->req)
 			sip_request_cancel(o->req);
 	}
@@ -1280,7 +1278,7 @@ static void b_resp(int err, const struct sip_msg *msg, void *arg)
 	if (msg)
 		b->responded = true;
 	if (msg && msg->scode < 200) {
-		tmr_cancel(&b->tmr_attempt);
+		b->due_attempt = 0;
 		b_provisional(b, msg);
 		goto out;
 	}
@@ -1920,7 +1918,7 @@ static void in_dialog(struct leg *l, const struct sip_msg *msg)
 
 	if (!pl_strcmp(&msg->met, "ACK")) {
 		if (l == c->a && l->mb2xx) {
-			tmr_cancel(&l->tmr2xx);
+			l->due2xx = 0;
 			l->inv = mem_deref(l->inv);
 			l->mb2xx = mem_deref(l->mb2xx);
 		}
@@ -2106,6 +2104,44 @@ int b2bua_hangup(uint64_t id)
 	return ENOENT;
 }
 
+/*
+ * The B2BUA's own timers (a B target that never answers, the 2xx to
+ * the caller until its ACK) are deadlines checked here every TICK_MS,
+ * not libre timers: libre 1.1.0 keeps timers in one sorted list, and
+ * each tmr_start() walks past every later one (under load thousands of
+ * transaction timers), which made timers the top CPU cost per call.
+ */
+static void tick_tmr(void *arg)
+{
+	uint64_t now = tmr_jiffies();
+	struct call *c;
+
+	(void)arg;
+
+	tmr_start(&b2b.tmr_tick, TICK_MS, tick_tmr, NULL);
+
+	c = b2b.calls.head ? mem_ref(b2b.calls.head->data) : NULL;
+	while (c) {
+		/* hold the next one too: handlers below may end calls */
+		struct call *next = c->le.next ? mem_ref(c->le.next->data) :
+			NULL;
+		struct le *fl = c->forks.head;
+
+		while (fl && c->state != CS_ENDED) {
+			struct leg *b = fl->data;
+
+			fl = fl->next;
+			if (b->due_attempt && now >= b->due_attempt)
+				attempt_due(b);
+		}
+		if (c->state != CS_ENDED && c->a && c->a->due2xx &&
+		    now >= c->a->due2xx)
+			a_2xx_due(c->a, now);
+		mem_deref(c);
+		c = next;
+	}
+}
+
 /* mediad saw no packet on a call for media_timeout: end it. */
 static void shm_event(uint16_t type, const uint8_t *buf, size_t len,
 		      void *arg)
@@ -2148,6 +2184,8 @@ int b2bua_start(void)
 	if (err)
 		return err;
 	list_init(&b2b.calls);
+	tmr_init(&b2b.tmr_tick);
+	tmr_start(&b2b.tmr_tick, TICK_MS, tick_tmr, NULL);
 	shmc_set_handler(shm_event, NULL);
 	b2b.started = true;
 	return 0;
@@ -2158,6 +2196,7 @@ void b2bua_stop(void)
 	if (!b2b.started)
 		return;
 	shmc_set_handler(NULL, NULL);
+	tmr_cancel(&b2b.tmr_tick);
 	b2bua_hangup_all();
 	list_flush(&b2b.calls);
 	b2b.legs = mem_deref(b2b.legs);

@@ -14,6 +14,7 @@
 #define PING_TIMEOUT_MS   1900   /* answered before the next ping is due */
 #define PING_MISSES_DOWN  2      /* about 5 s without a pong */
 #define RT_FIRST_MS       500    /* first retransmission, then doubling */
+#define TICK_MS           100    /* granularity of both */
 #define REQ_HASH_SIZE     256
 #define COOKIE_MAX        32
 
@@ -47,8 +48,9 @@ struct media_req {
 	struct mbuf       *mb;       /* "COOKIE SP body", as sent */
 	char               cookie[COOKIE_MAX];
 	size_t             cookielen;
-	struct tmr         tmr;
+	struct le          ple;      /* mc.pending */
 	uint64_t           deadline; /* tmr_jiffies() */
+	uint64_t           next_rt;  /* tmr_jiffies() of the next resend */
 	uint32_t           rt_ms;
 	media_resp_h      *resph;
 	void              *arg;
@@ -58,6 +60,8 @@ static struct {
 	struct udp_sock *us;
 	struct list      eps;
 	struct hash     *reqs;
+	struct list      pending;    /* every request in flight */
+	struct tmr       tmr_tick;   /* retransmissions and timeouts */
 	struct le       *rr;         /* round robin over the endpoints */
 	uint32_t         cookie_pfx;
 	uint64_t         seq;
@@ -126,7 +130,7 @@ static void req_destructor(void *arg)
 {
 	struct media_req *req = arg;
 
-	tmr_cancel(&req->tmr);
+	list_unlink(&req->ple);
 	hash_unlink(&req->he);
 	if (req->reqp)
 		*req->reqp = NULL;
@@ -142,7 +146,7 @@ static void req_destructor(void *arg)
 static void req_complete(struct media_req *req, int err,
 			 const struct media_reply *rep)
 {
-	tmr_cancel(&req->tmr);
+	list_unlink(&req->ple);
 	hash_unlink(&req->he);
 	if (req->reqp) {
 		*req->reqp = NULL;
@@ -161,28 +165,42 @@ static int req_send(struct media_req *req)
 	return udp_send(mc.us, &req->ep->addr, req->mb);
 }
 
-/* Retransmit the same cookie (mediad answers it from its cache). */
-static void req_tmr(void *arg)
+/*
+ * One timer for every request in flight, not one each: libre 1.1.0 keeps
+ * its timers in a sorted list, so each timer started costs a walk over
+ * the others (thousands of SIP transaction timers under load). Every
+ * TICK_MS the pending list is scanned: the same cookie is sent again
+ * (mediad answers it from its cache) when due, and a request past its
+ * deadline completes with ETIMEDOUT.
+ */
+static void tick_tmr(void *arg)
 {
-	struct media_req *req = arg;
 	uint64_t now = tmr_jiffies();
-	uint64_t left;
+	struct le *le;
 	int err;
 
-	if (now >= req->deadline) {
-		req_complete(req, ETIMEDOUT, NULL);
-		return;
+	(void)arg;
+
+ again:
+	for (le = mc.pending.head; le; le = le->next) {
+		struct media_req *req = le->data;
+
+		if (now >= req->deadline) {
+			/* the handler may end other requests: rescan */
+			req_complete(req, ETIMEDOUT, NULL);
+			goto again;
+		}
+		if (now < req->next_rt)
+			continue;
+		err = req_send(req);
+		if (err)
+			log_debug("media", "%s: retransmit: %s", req->ep->text,
+				  strerror(err));
+		req->rt_ms *= 2;
+		req->next_rt = now + req->rt_ms;
 	}
-
-	err = req_send(req);
-	if (err)
-		log_debug("media", "%s: retransmit: %s", req->ep->text,
-			  strerror(err));
-
-	left = req->deadline - now;
-	req->rt_ms *= 2;
-	tmr_start(&req->tmr, req->rt_ms < left ? req->rt_ms : left,
-		  req_tmr, req);
+	if (mc.pending.head)
+		tmr_start(&mc.tmr_tick, TICK_MS, tick_tmr, NULL);
 }
 
 /* Send <body>/<len> to <ep>; see media_request() for the contract. */
@@ -230,7 +248,10 @@ static int req_alloc(struct media_req **reqp, struct media_ep *ep,
 	++ep->requests;
 	req->deadline = tmr_jiffies() + timeout_ms;
 	req->rt_ms = RT_FIRST_MS < timeout_ms ? RT_FIRST_MS : timeout_ms;
-	tmr_start(&req->tmr, req->rt_ms, req_tmr, req);
+	req->next_rt = tmr_jiffies() + req->rt_ms;
+	list_append(&mc.pending, &req->ple, req);
+	if (!tmr_isrunning(&mc.tmr_tick))
+		tmr_start(&mc.tmr_tick, TICK_MS, tick_tmr, NULL);
 	hash_append(mc.reqs, hash_joaat((const uint8_t *)req->cookie,
 					req->cookielen), &req->he, req);
 	if (reqp) {
@@ -539,6 +560,8 @@ int media_start(const struct cfg_addrlist *eps)
 	mc.seq = 0;
 	mc.rr = NULL;
 
+	list_init(&mc.pending);
+	tmr_init(&mc.tmr_tick);
 	err = hash_alloc(&mc.reqs, REQ_HASH_SIZE);
 	if (err)
 		goto out;
@@ -565,6 +588,7 @@ void media_stop(void)
 	struct le *le;
 
 	/* requests first: they hold references to the endpoints */
+	tmr_cancel(&mc.tmr_tick);
 	hash_flush(mc.reqs);
 	mc.reqs = mem_deref(mc.reqs);
 
