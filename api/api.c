@@ -1,4 +1,4 @@
-/* api/api.c  REST API, /health and /metrics: libmicrohttpd in sbc's loop */
+/* api/api.c  REST API, /health, /metrics and the dashboard, in sbc's loop */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,12 +15,22 @@
 #include "metrics.h"
 #include "prov.h"
 #include "sbc.h"
+#include "www.h"
 
 #define API_CONN_MAX        64
 #define API_CONN_TIMEOUT_S  30
 #define API_TMR_MAX_MS      (60 * 1000)
 
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+/*
+ * The dashboard's files may load nothing but each other and talk to
+ * nothing but this server: no inline script or style, no other origin,
+ * no framing, no form posted anywhere.
+ */
+#define WWW_ALLOW "GET, HEAD"
+#define WWW_CSP   "default-src 'self'; base-uri 'none'; form-action 'none'; " \
+		  "frame-ancestors 'none'; object-src 'none'"
 
 enum auth {
 	AUTH_NONE = 0,
@@ -117,6 +127,61 @@ static bool method_allowed(const char *allow, const char *method)
 		p = strchr(p, ',');
 	}
 	return false;
+}
+
+/* The embedded dashboard file served at <url> ("/" is the page), or NULL. */
+static const struct www_file *www_find(const char *url)
+{
+	size_t i;
+
+	if (!strcmp(url, "/"))
+		url = "/index.html";
+	for (i = 0; i < www_nfiles; i++) {
+		if (!strcmp(url, www_files[i].path))
+			return &www_files[i];
+	}
+	return NULL;
+}
+
+/*
+ * Answer <req> with dashboard file <f>. The files are open to anyone
+ * who reaches the API port: they hold no data, and the page asks for
+ * the token and sends it to /api/v1 itself. libmicrohttpd only reads
+ * the embedded bytes (PERSISTENT: no copy); HEAD gets the headers.
+ */
+static enum MHD_Result www_send(struct apireq *req, const struct www_file *f)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	if (!method_allowed(WWW_ALLOW, req->method)) {
+		req->allow = WWW_ALLOW;
+		apireq_error(req, MHD_HTTP_METHOD_NOT_ALLOWED,
+			     "method not allowed on this resource");
+		return apireq_send(req);
+	}
+
+	req->answered = true;
+	resp = MHD_create_response_from_buffer(f->len, (void *)f->data,
+					       MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, f->ctype);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+				"no-cache");
+	MHD_add_response_header(resp,
+				MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY,
+				WWW_CSP);
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS,
+				"nosniff");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_X_FRAME_OPTIONS, "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+
+	ret = MHD_queue_response(req->conn, MHD_HTTP_OK, resp);
+	MHD_destroy_response(resp);
+	log_debug("api", "%s %s -> 200 (dashboard)", req->method, req->url);
+	return ret;
 }
 
 /*
@@ -282,6 +347,7 @@ static enum MHD_Result access_h(void *cls, struct MHD_Connection *conn,
 {
 	struct apireq *req = *ctx;
 	const struct route *r = NULL;
+	const struct www_file *f;
 
 	(void)cls;
 	(void)version;
@@ -291,6 +357,10 @@ static enum MHD_Result access_h(void *cls, struct MHD_Connection *conn,
 			return MHD_NO;
 		*ctx = req;
 		++api.requests;
+		/* the dashboard's files first: they need no token */
+		f = www_find(url);
+		if (f)
+			return www_send(req, f);
 		if (precheck(req, &r))
 			return apireq_send(req);
 		req->route = r;
