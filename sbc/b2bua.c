@@ -95,6 +95,10 @@ struct leg {
 	struct sip_request *req;
 	struct sip_auth    *auth;
 	unsigned            auth_tries;
+	struct mbuf        *ack;   /* the ACK of its 2xx, sent again */
+	uint32_t            ack_cseq;
+	struct sa           ack_dst;
+	enum sip_transp     ack_tp;
 	char               *ruri;  /* Request-URI of the INVITE */
 	char               *xhdrs; /* X- headers toward the inside */
 	char               *trunk; /* trunk name, or NULL */
@@ -333,6 +337,7 @@ static void leg_destructor(void *arg)
 	mem_deref(l->inv);
 	mem_deref(l->mb2xx);
 	mem_deref(l->auth);
+	mem_deref(l->ack);
 	mem_deref(l->callid);
 	mem_deref(l->ltag);
 	mem_deref(l->rtag);
@@ -516,26 +521,95 @@ static void leg_bye(struct leg *l)
 		++b2b.byes;
 }
 
-/* ACK for the 2xx of our INVITE (sent again for a retransmitted 2xx). */
+/* The transport a "sip:host:port;transport=x" URI names. */
+static enum sip_transp uri_transp(const struct uri *u)
+{
+	struct pl v;
+
+	if (msg_param_decode(&u->params, "transport", &v))
+		return SIP_TRANSP_UDP;
+	if (!pl_strcasecmp(&v, "tcp"))
+		return SIP_TRANSP_TCP;
+	if (!pl_strcasecmp(&v, "tls"))
+		return SIP_TRANSP_TLS;
+	if (!pl_strcasecmp(&v, "ws"))
+		return SIP_TRANSP_WS;
+	if (!pl_strcasecmp(&v, "wss"))
+		return SIP_TRANSP_WSS;
+	return SIP_TRANSP_UDP;
+}
+
+/*
+ * ACK for the 2xx of our INVITE. A retransmitted 2xx gets the very same
+ * ACK again (RFC 3261 13.2.2.4), so it is built here, kept, and sent
+ * with sip_send(). A next hop given by name (DNS) goes through libre's
+ * request path instead, which resolves it (and makes a new ACK).
+ */
 static int leg_ack(struct leg *l, uint32_t cseq)
 {
+	struct sa dst, laddr;
+	enum sip_transp tp;
 	struct uri route;
+	struct mbuf *mb;
 	int err;
+
+	if (l->ack && l->ack_cseq == cseq)
+		return sip_send(sip(), NULL, l->ack_tp, &l->ack_dst, l->ack);
 
 	err = uri_from_str(&route, l->dest);
 	if (err)
 		return err;
-	return sip_requestf(NULL, sip(), false, "ACK", l->rtarget, &route,
-			    NULL, NULL, NULL, NULL,
-			    "From: %s;tag=%s\r\n"
-			    "To: %s;tag=%s\r\n"
-			    "Call-ID: %s\r\n"
-			    "CSeq: %u ACK\r\n"
-			    "%s"
-			    "Content-Length: 0\r\n"
-			    "\r\n",
-			    l->lhdr, l->ltag, l->rhdr, l->rtag ? l->rtag : "",
-			    l->callid, cseq, l->routes ? l->routes : "");
+	tp = uri_transp(&route);
+	if (sa_set(&dst, &route.host, route.port ? route.port :
+		   (tp == SIP_TRANSP_TLS ? 5061 : 5060)))
+		return sip_requestf(NULL, sip(), false, "ACK", l->rtarget,
+				    &route, NULL, NULL, NULL, NULL,
+				    "From: %s;tag=%s\r\n"
+				    "To: %s;tag=%s\r\n"
+				    "Call-ID: %s\r\n"
+				    "CSeq: %u ACK\r\n"
+				    "%s"
+				    "Content-Length: 0\r\n"
+				    "\r\n",
+				    l->lhdr, l->ltag, l->rhdr,
+				    l->rtag ? l->rtag : "", l->callid, cseq,
+				    l->routes ? l->routes : "");
+
+	err = sip_transp_laddr(sip(), &laddr, tp, &dst);
+	if (err)
+		return err;
+	mb = mbuf_alloc(512);
+	if (!mb)
+		return ENOMEM;
+	err = mbuf_printf(mb,
+			  "ACK %s SIP/2.0\r\n"
+			  "Via: SIP/2.0/%s %J;branch=z9hG4bK%016llx;rport\r\n"
+			  "Max-Forwards: 70\r\n"
+			  "From: %s;tag=%s\r\n"
+			  "To: %s;tag=%s\r\n"
+			  "Call-ID: %s\r\n"
+			  "CSeq: %u ACK\r\n"
+			  "%s"
+			  "Content-Length: 0\r\n"
+			  "\r\n",
+			  l->rtarget, sip_transp_name(tp), &laddr,
+			  (unsigned long long)rand_u64(), l->lhdr, l->ltag,
+			  l->rhdr, l->rtag ? l->rtag : "", l->callid, cseq,
+			  l->routes ? l->routes : "");
+	if (!err) {
+		mb->pos = 0;
+		err = sip_send(sip(), NULL, tp, &dst, mb);
+	}
+	if (err) {
+		mem_deref(mb);
+		return err;
+	}
+	mem_deref(l->ack);
+	l->ack = mb;
+	l->ack_cseq = cseq;
+	l->ack_dst = dst;
+	l->ack_tp = tp;
+	return 0;
 }
 
 /* ---- the A leg's replies ------------------------------------------------ */
