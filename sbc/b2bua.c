@@ -86,7 +86,9 @@ struct leg {
 	struct sip_msg    *inv;    /* referenced until the 2xx is ACKed */
 	struct sip_strans *st;     /* until the final reply */
 	bool               final_sent;
-	struct mbuf       *mb2xx;  /* the 2xx, retransmitted until ACK */
+	char              *sdp2xx; /* the 2xx's body, for resending it */
+	char              *xhdrs2xx;
+	bool               is2xx;  /* the final answer was a 2xx */
 	uint64_t           due2xx; /* next resend (tick), 0: none */
 	uint32_t           ival2xx;
 	uint64_t           t2xx;   /* when the 2xx was first sent */
@@ -335,7 +337,8 @@ static void leg_destructor(void *arg)
 	mem_deref(l->req);         /* cancels a pending INVITE */
 	mem_deref(l->st);
 	mem_deref(l->inv);
-	mem_deref(l->mb2xx);
+	mem_deref(l->sdp2xx);
+	mem_deref(l->xhdrs2xx);
 	mem_deref(l->auth);
 	mem_deref(l->ack);
 	mem_deref(l->callid);
@@ -375,6 +378,17 @@ static bool leg_cmp(struct le *le, void *arg)
 		return !l->rtag || !pl_strcmp(&msg->from.tag, l->rtag);
 	}
 	return !pl_strcmp(&msg->from.tag, l->ltag);
+}
+
+/* An A leg whose INVITE <msg> retransmits (same Call-ID, tag, CSeq). */
+static bool a_retrans_cmp(struct le *le, void *arg)
+{
+	const struct sip_msg *msg = arg;
+	const struct leg *l = le->data;
+
+	return l->uas && l->inv && l->inv->cseq.num == msg->cseq.num &&
+		!pl_strcmp(&msg->callid, l->callid) &&
+		!pl_strcmp(&msg->from.tag, l->rtag);
 }
 
 static struct leg *leg_find(const struct sip_msg *msg)
@@ -614,35 +628,85 @@ static int leg_ack(struct leg *l, uint32_t cseq)
 
 /* ---- the A leg's replies ------------------------------------------------ */
 
-static int a_reply(struct call *c, uint16_t scode, const char *reason,
-		   const char *sdp, const char *xhdrs)
+/* The caller's Record-Route headers, echoed in a 2xx (RFC 3261 12.1.1). */
+static bool rr_echo(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		    void *arg)
 {
-	struct leg *a = c->a;
-	struct mbuf **mbp = NULL;
-	size_t blen = sdp ? strlen(sdp) : 0;
-	int err;
+	(void)msg;
 
-	if (!a || a->final_sent)
-		return EALREADY;
+	return re_hprintf(arg, "Record-Route: %r\r\n", &hdr->val) != 0;
+}
 
-	if (scode >= 200 && scode < 300)
-		mbp = &a->mb2xx;
+static int rr_print(struct re_printf *pf, const struct sip_msg *msg)
+{
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_RECORD_ROUTE, rr_echo, pf);
+	return 0;
+}
 
-	err = sip_treplyf(&a->st, mbp, sip(), a->inv, true, scode, reason,
-			  "%s%H%s"
+/*
+ * The 2xx to the caller, stateless (sent again from the tick until the
+ * ACK). libre would keep an INVITE server transaction in its Accepted
+ * state for 32 s after a 2xx, one more entry in its sorted timer list
+ * per call; we absorb the retransmitted INVITEs ourselves instead.
+ */
+static int a_send_2xx(struct leg *a)
+{
+	size_t blen = a->sdp2xx ? strlen(a->sdp2xx) : 0;
+
+	return sip_replyf(sip(), a->inv, 200, "OK",
+			  "%H"
+			  "Contact: %H\r\n"
 			  "Allow: " ALLOW "\r\n"
 			  "%s"
 			  "%s"
 			  "Content-Length: %zu\r\n"
 			  "\r\n"
 			  "%b",
-			  scode > 100 && scode < 300 ? "Contact: " : "",
-			  scode > 100 && scode < 300 ? msg_contact : NULL,
-			  a->inv,
-			  scode > 100 && scode < 300 ? "\r\n" : "",
-			  xhdrs ? xhdrs : "",
-			  sdp ? "Content-Type: application/sdp\r\n" : "",
-			  blen, sdp ? sdp : "", blen);
+			  rr_print, a->inv, msg_contact, a->inv,
+			  a->xhdrs2xx ? a->xhdrs2xx : "",
+			  a->sdp2xx ? "Content-Type: application/sdp\r\n" : "",
+			  blen, a->sdp2xx ? a->sdp2xx : "", blen);
+}
+
+static int a_reply(struct call *c, uint16_t scode, const char *reason,
+		   const char *sdp, const char *xhdrs)
+{
+	struct leg *a = c->a;
+	size_t blen = sdp ? strlen(sdp) : 0;
+	int err;
+
+	if (!a || a->final_sent)
+		return EALREADY;
+
+	if (scode >= 200 && scode < 300) {
+		err = str_dup(&a->sdp2xx, sdp ? sdp : "");
+		if (!err && xhdrs)
+			err = str_dup(&a->xhdrs2xx, xhdrs);
+		if (!err)
+			err = a_send_2xx(a);
+		if (!err) {
+			/* the provisional transaction ends here */
+			a->st = mem_deref(a->st);
+			a->is2xx = true;
+		}
+	}
+	else {
+		err = sip_treplyf(&a->st, NULL, sip(), a->inv, true, scode,
+				  reason,
+				  "%s%H%s"
+				  "Allow: " ALLOW "\r\n"
+				  "%s"
+				  "%s"
+				  "Content-Length: %zu\r\n"
+				  "\r\n"
+				  "%b",
+				  scode > 100 ? "Contact: " : "",
+				  scode > 100 ? msg_contact : NULL, a->inv,
+				  scode > 100 ? "\r\n" : "",
+				  xhdrs ? xhdrs : "",
+				  sdp ? "Content-Type: application/sdp\r\n" :
+				  "", blen, sdp ? sdp : "", blen);
+	}
 	if (err) {
 		log_warn("b2b", "call %llu: %u toward the caller failed: %s",
 			 (unsigned long long)c->id, scode, strerror(err));
@@ -661,7 +725,6 @@ static int a_reply(struct call *c, uint16_t scode, const char *reason,
 static void a_2xx_due(struct leg *a, uint64_t now)
 {
 	struct call *c = a->call;
-	struct sa dst;
 
 	if (now - a->t2xx >= ACK_WAIT_MS) {
 		log_info("b2b", "call %llu: no ACK for the 2xx in %u s: "
@@ -672,11 +735,8 @@ static void a_2xx_due(struct leg *a, uint64_t now)
 		call_hangup(c, "sbc");
 		return;
 	}
-	if (a->inv->tp == SIP_TRANSP_UDP) {
-		sip_reply_addr(&dst, a->inv, true);
-		(void)sip_send(sip(), a->inv->sock, a->inv->tp, &dst,
-			       a->mb2xx);
-	}
+	if (a->inv->tp == SIP_TRANSP_UDP)
+		(void)a_send_2xx(a);
 	a->ival2xx = a->ival2xx * 2 > T2_MS ? T2_MS : a->ival2xx * 2;
 	a->due2xx = now + a->ival2xx;
 }
@@ -1991,11 +2051,8 @@ static void in_dialog(struct leg *l, const struct sip_msg *msg)
 	struct leg *other = l == c->a ? c->b : c->a;
 
 	if (!pl_strcmp(&msg->met, "ACK")) {
-		if (l == c->a && l->mb2xx) {
-			l->due2xx = 0;
-			l->inv = mem_deref(l->inv);
-			l->mb2xx = mem_deref(l->mb2xx);
-		}
+		if (l == c->a && l->due2xx)
+			l->due2xx = 0;   /* the 2xx is ACKed */
 		return;
 	}
 
@@ -2081,6 +2138,15 @@ bool b2bua_request(const struct sip_msg *msg)
 		return true;
 
 	if (!pl_strcmp(&msg->met, "INVITE")) {
+		l = list_ledata(hash_lookup(b2b.legs,
+					    hash_joaat_pl(&msg->callid),
+					    a_retrans_cmp, (void *)msg));
+		if (l) {
+			/* our 2xx went out statelessly: answer it again */
+			if (l->is2xx && l->inv && l->call->state != CS_ENDED)
+				(void)a_send_2xx(l);
+			return true;
+		}
 		if (sipsrv_draining()) {
 			(void)sipsrv_replyf(msg, 503, "Service Unavailable",
 					    "Retry-After: 30\r\n");

@@ -130,6 +130,12 @@ def run(ctx):
     # drain: new calls refused, the live one goes on until the timeout
     t0 = time.monotonic()
     sbc.proc.send_signal(signal.SIGTERM)
+
+    def draining():
+        with open(sbc.logpath, errors="replace") as f:
+            return "draining" in f.read()
+    ctx.check("sbc logs that it drains", wait_until(draining, 5, 0.05),
+              sbc.tail())
     line = stray_invite(sbc.sip_port)
     ctx.check("during the drain a new INVITE gets 503", line is not None
               and line.startswith("SIP/2.0 503"), line)
