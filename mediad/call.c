@@ -14,6 +14,7 @@
 #include "ports.h"
 #include "shm.h"
 #include "worker.h"
+#include "sdes.h"
 #include "call.h"
 
 #define NIL          UINT32_MAX
@@ -105,6 +106,23 @@ int calls_init(struct calls **cp, const struct calls_prm *prm)
 	return 0;
 }
 
+/* Every SRTP session <st> holds or retired: nothing uses them any
+ * more (its worker let go, or never had it). */
+static void stream_srtp_free(struct stream *st)
+{
+	unsigned i;
+
+	for (i = 0; i < st->nretired; i++)
+		sdes_session_free(st->retired[i]);
+	st->nretired = 0;
+	st->retire_armed = false;
+	sdes_session_free(st->next.srtp_in);
+	sdes_session_free(st->next.srtp_out);
+	st->next.srtp_in = st->next.srtp_out = NULL;
+	st->next.srtp = false;
+	st->cfg.srtp_in = st->cfg.srtp_out = NULL;
+}
+
 static void stream_close(struct stream *st)
 {
 	if (st->fd_rtp != -1)
@@ -121,8 +139,10 @@ void calls_fini(struct calls *c)
 	if (!c)
 		return;
 	if (c->streams) {
-		for (i = 0; i < 2 * c->ncalls; i++)
+		for (i = 0; i < 2 * c->ncalls; i++) {
 			stream_close(&c->streams[i]);
+			stream_srtp_free(&c->streams[i]);
+		}
 	}
 	ports_fini(&c->ports);
 	free(c->v);
@@ -366,6 +386,48 @@ int call_edit(struct calls *c, struct call *call)
 		if (err)
 			return err;
 	}
+	/* the worker took an UPDATE that no longer names the retired
+	 * sessions: nothing can use them now */
+	for (i = 0; i < 2; i++) {
+		struct stream *st = call_stream(c, call, i);
+		unsigned j;
+
+		if (!st->retire_armed)
+			continue;
+		for (j = 0; j < st->nretired; j++)
+			sdes_session_free(st->retired[j]);
+		st->nretired = 0;
+		st->retire_armed = false;
+	}
+	return 0;
+}
+
+int call_srtp_set(struct calls *c, struct call *call, unsigned leg,
+		  bool srtp, struct srtp_ctx_t_ *in, struct srtp_ctx_t_ *out)
+{
+	struct stream *st = call_stream(c, call, leg);
+	struct srtp_ctx_t_ *old[2] = { st->next.srtp_in, st->next.srtp_out };
+	bool now = !c->workers || !call->started;
+	unsigned i, n = 0;
+
+	if (old[0] == in)
+		old[0] = NULL;
+	if (old[1] == out)
+		old[1] = NULL;
+	n = (old[0] != NULL) + (old[1] != NULL);
+	if (!now && st->nretired + n > STREAM_RETIRED_MAX)
+		return EBUSY;
+	for (i = 0; i < 2; i++) {
+		if (!old[i])
+			continue;
+		if (now)
+			sdes_session_free(old[i]);
+		else
+			st->retired[st->nretired++] = old[i];
+	}
+	st->next.srtp = srtp;
+	st->next.srtp_in = in;
+	st->next.srtp_out = out;
 	return 0;
 }
 
@@ -395,6 +457,8 @@ int call_commit(struct calls *c, struct call *call)
 					      memory_order_relaxed);
 		}
 		err = worker_cmd_ptr(w, cmd, st);
+		if (!err && call->started && st->nretired)
+			st->retire_armed = true;
 		if (err) {
 			if (call->started)
 				atomic_store_explicit(&st->pending, 0,
@@ -497,6 +561,7 @@ static bool reclaim(struct calls *c, struct call *call)
 		struct stream *st = call_stream(c, call, i);
 
 		stream_close(st);
+		stream_srtp_free(st);
 		st->del_retry = false;
 		atomic_store_explicit(&st->state, STREAM_IDLE,
 				      memory_order_relaxed);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "sdes.h"
 #include "sdp.h"
 #include "stream.h"
 
@@ -27,6 +28,7 @@
 #define CALL_ID_MAX   128     /* longer call-ids are refused */
 #define CALL_TAG_MAX  64
 #define CALL_FMT_MAX  16      /* offer formats remembered for the answer */
+#define CALL_SDES_MAX 2       /* a=crypto lines mediad offers a leg */
 
 struct calls;
 struct worker;
@@ -60,6 +62,15 @@ struct call_leg {
 	struct sdp_vstate vs;          /* o= version of SDP sent to it */
 	union stream_addr addr;        /* its SDP RTP address */
 	bool     have_sdp;
+	/* SDES-SRTP toward this leg (ng_call.c) */
+	enum sdp_proto proto;          /* profile of its offer (0: none) */
+	bool     srtp;                 /* it speaks SRTP (offered/agreed) */
+	bool     have_peer;            /* <peer>: its inbound session's key */
+	bool     have_out;             /* <out_key>: our outbound session's */
+	uint8_t  nours;
+	struct sdes_key peer;          /* its key */
+	struct sdes_key out_key;
+	struct sdes_key ours[CALL_SDES_MAX]; /* offered to it; [0] agreed */
 };
 
 struct call {
@@ -131,6 +142,17 @@ struct stream *call_stream(struct calls *c, const struct call *call,
 /* Before writing the streams' <next>: wait (bounded) until the worker
  * took the previous update. Returns 0 or EBUSY. */
 int  call_edit(struct calls *c, struct call *call);
+/*
+ * Between call_edit() and call_commit(): set leg <leg>'s SRTP sessions
+ * in its <next> (NULL: none), <srtp> whether its endpoint speaks SRTP.
+ * The call owns <in> and <out> from now on (also on a failed commit);
+ * the sessions they replace are freed once the worker cannot use them
+ * any more. Returns 0, or EBUSY when too many replaced sessions wait
+ * for the worker (nothing changed: the caller frees <in>/<out>).
+ */
+int  call_srtp_set(struct calls *c, struct call *call, unsigned leg,
+		   bool srtp, struct srtp_ctx_t_ *in,
+		   struct srtp_ctx_t_ *out);
 /*
  * Hand both streams' <next> config to the worker: STREAM_ADD the first
  * time, STREAM_UPDATE afterwards. Returns 0 or ENOSPC/EBUSY when the

@@ -20,6 +20,7 @@
 #include "ngsrv.h"
 #include "call.h"
 #include "worker.h"
+#include "sdes.h"
 #include "mediad.h"
 
 #define RING_SLOTS      4096    /* event records per shm ring */
@@ -93,8 +94,15 @@ static void stats_fill(struct ngcmd_stats *st, void *arg)
 	st->uptime_s = (clock_ms() - md->start_ms) / 1000;
 	st->workers = md->nworkers;
 	sum_workers(md, st);
-	for (i = 0; i < md->nworkers; i++)
+	for (i = 0; i < md->nworkers; i++) {
+		uint64_t af, rp, er;
+
 		st->sessions_timeout += worker_timeouts(md->workers[i]);
+		worker_srtp_counters(md->workers[i], &af, &rp, &er);
+		st->srtp_auth_fail += af;
+		st->srtp_replay += rp;
+		st->srtp_error += er;
+	}
 	st->packet_rate = md->rate_pkts;
 	st->byte_rate = md->rate_bytes;
 	st->error_rate = md->rate_errs;
@@ -283,6 +291,9 @@ int mediad_start(struct mediad **mdp, const struct mconf *conf,
 		 md->path);
 
 	err = signals_start(md);
+	if (err)
+		goto out;
+	err = sdes_global_init();      /* libsrtp, before any NG command */
 	if (err)
 		goto out;
 	err = shm_start(md);

@@ -29,6 +29,9 @@ struct ng_opts {
 	bool replace_origin;
 	bool have_proto;
 	enum sdp_proto proto;
+	bool sdes_off;                /* SDES-off: no a=crypto toward it */
+	unsigned sdes_no;             /* SDES-no-<suite>: SDES_SUITE_BIT()s */
+	unsigned sdes_only;           /* SDES-only-<suite>; 0: all */
 	int64_t delete_delay;         /* -1: not given */
 	struct sdp_codec_ops ops;
 };
@@ -66,6 +69,28 @@ static const char *unsupported(struct arena *a, const char *key,
 static bool str_is(const struct bnode *n, const char *s)
 {
 	return n->type == BN_STR && bnode_str_eq(n, s);
+}
+
+/* "SDES-no-<suite>" / "SDES-only-<suite>" into <o>; false when <p> is
+ * neither. A suite mediad does not know is taken and ignored. */
+static bool sdes_flag(struct ng_opts *o, const char *p, size_t len)
+{
+	unsigned *set;
+	size_t pl;
+
+	if (len > 8 && !memcmp(p, "SDES-no-", 8)) {
+		set = &o->sdes_no;
+		pl = 8;
+	}
+	else if (len > 10 && !memcmp(p, "SDES-only-", 10)) {
+		set = &o->sdes_only;
+		pl = 10;
+	}
+	else
+		return false;
+	*set |= SDES_SUITE_BIT(sdes_suite_parse(p + pl, len - pl)) &
+		SDES_SUITES_ALL;
+	return true;
 }
 
 /* Read the keys of <req> into <o>. <need_sdp>: offer and answer. */
@@ -108,6 +133,10 @@ static const char *opts_parse(struct ng_opts *o, const struct bnode *req,
 				o->strict = true;
 			else if (str_is(it, "fatal"))
 				o->fatal = true;
+			else if (str_is(it, "SDES-off"))
+				o->sdes_off = true;
+			else if (sdes_flag(o, it->v.s.p, it->v.s.len))
+				;
 			else if (sdp_codec_ops_flag(&o->ops, it->v.s.p,
 						    it->v.s.len) == E2BIG)
 				return "Too many codec flags";
@@ -149,7 +178,9 @@ static const char *opts_parse(struct ng_opts *o, const struct bnode *req,
 		if (n->type != BN_STR ||
 		    sdp_proto_parse(n->v.s.p, n->v.s.len, &o->proto) ||
 		    (o->proto != SDP_PROTO_RTP_AVP &&
-		     o->proto != SDP_PROTO_RTP_AVPF))
+		     o->proto != SDP_PROTO_RTP_AVPF &&
+		     o->proto != SDP_PROTO_RTP_SAVP &&
+		     o->proto != SDP_PROTO_RTP_SAVPF))
 			return unsupported(a, "transport-protocol", n);
 		o->have_proto = true;
 	}
@@ -359,6 +390,274 @@ static int fmts_media(struct sdp_media *om, const struct call *call,
 	return 0;
 }
 
+static bool proto_srtp(enum sdp_proto p)
+{
+	return p == SDP_PROTO_RTP_SAVP || p == SDP_PROTO_RTP_SAVPF;
+}
+
+/*
+ * The a=crypto line of <m> mediad takes: the first one whose suite and
+ * options it does (sdes.h), in the offerer's order of preference (RFC
+ * 4568 section 7.1). Every line of a known suite must be well formed.
+ * Returns NULL and <k>, or the error for the NG reply.
+ */
+static const char *crypto_pick(const struct sdp_media *m,
+			       struct sdes_key *k, struct arena *a)
+{
+	const struct sdp_crypto *cr;
+	struct sdes_key t;
+	char why[96];
+	bool found = false;
+	int err;
+
+	for (cr = m->crypto; cr; cr = cr->next) {
+		why[0] = '\0';
+		err = sdes_parse(&t, cr->tag, cr->suite, cr->params, why,
+				 sizeof(why));
+		if (err == EINVAL)
+			return fmt_reason(a, "Bad a=crypto",
+					  "Bad a=crypto tag %u: %s", cr->tag,
+					  why);
+		if (err || found)
+			continue;
+		*k = t;
+		found = true;
+	}
+	return found ? NULL : "No usable a=crypto in RTP/SAVP media "
+		"(AES_CM_128_HMAC_SHA1_80 or _32, no MKI)";
+}
+
+/* Append a=crypto <k> (tag, suite, our key) to <m>, in <s>'s arena. */
+static int crypto_add(struct sdp_session *s, struct sdp_media *m,
+		      const struct sdes_key *k)
+{
+	struct sdp_crypto *cr, **pp;
+	char *params;
+
+	cr = arena_alloc(s->arena, sizeof(*cr));
+	params = arena_alloc(s->arena, SDES_PARAMS_MAX);
+	if (!cr || !params)
+		return ENOMEM;
+	if (sdes_params_print(k, params, SDES_PARAMS_MAX))
+		return ENOSPC;
+	cr->next = NULL;
+	cr->tag = k->tag;
+	cr->suite = sdes_suite_name(k->suite);
+	cr->params = params;
+	for (pp = &m->crypto; *pp; pp = &(*pp)->next)
+		;
+	*pp = cr;
+	return 0;
+}
+
+/*
+ * Sessions for leg <leg> of <call>: inbound from <peer> (its key),
+ * outbound from <ours>. A session whose key did not change is kept
+ * (libsrtp's rollover counters stay right across re-INVITEs). On
+ * error nothing changed.
+ */
+static const char *srtp_sessions(struct calls *c, struct call *call,
+				 unsigned leg, const struct sdes_key *peer,
+				 const struct sdes_key *ours)
+{
+	struct call_leg *lg = &call->leg[leg];
+	struct stream *st = call_stream(c, call, leg);
+	struct srtp_ctx_t_ *in = NULL, *out = NULL;
+	int err = 0;
+
+	if (lg->have_peer && sdes_key_eq(&lg->peer, peer))
+		in = st->next.srtp_in;
+	if (lg->have_out && sdes_key_eq(&lg->out_key, ours))
+		out = st->next.srtp_out;
+	if (!in)
+		err = sdes_session_new(&in, peer, true);
+	if (!err && !out)
+		err = sdes_session_new(&out, ours, false);
+	if (!err)
+		err = call_srtp_set(c, call, leg, true, in, out);
+	if (err) {
+		if (in != st->next.srtp_in)
+			sdes_session_free(in);
+		if (out != st->next.srtp_out)
+			sdes_session_free(out);
+		return err == EBUSY ? "Worker busy" :
+			"Cannot create SRTP session";
+	}
+	lg->srtp = lg->have_peer = lg->have_out = true;
+	lg->peer = *peer;
+	lg->out_key = *ours;
+	return NULL;
+}
+
+/* Leg <leg> speaks plain RTP from now on. */
+static void srtp_plain(struct calls *c, struct call *call, unsigned leg)
+{
+	struct call_leg *lg = &call->leg[leg];
+
+	lg->srtp = lg->have_peer = lg->have_out = false;
+	lg->nours = 0;
+	/* dropping sessions never needs a retired slot it cannot get:
+	 * EBUSY here only delays the free to reclaim, so retry-free */
+	if (call_srtp_set(c, call, leg, false, NULL, NULL)) {
+		struct stream *st = call_stream(c, call, leg);
+
+		st->next.srtp = false;   /* sessions stay until reclaim */
+	}
+}
+
+/*
+ * Offer from leg <ol> in media <m>, about to go to the other leg.
+ * The offerer's side: with RTP/SAVP, its first usable a=crypto is its
+ * key and mediad's answer will carry a fresh key of ours, same tag and
+ * suite; both sessions exist from now on (the offerer may send at
+ * once). The other side gets the profile of transport-protocol, or
+ * the offerer's (rtpengine's default); an SRTP one gets our a=crypto
+ * lines, _80 first, one fresh key each (kept across re-offers), and
+ * its sessions come with the answer.
+ */
+static const char *srtp_offer(struct calls *c, struct call *call,
+			      unsigned ol, struct sdp_session *s,
+			      struct sdp_media *m, const struct ng_opts *o,
+			      struct arena *a)
+{
+	static const enum sdes_suite order[CALL_SDES_MAX] = {
+		SDES_AES_CM_128_HMAC_SHA1_80, SDES_AES_CM_128_HMAC_SHA1_32,
+	};
+	struct call_leg *from = &call->leg[ol], *to = &call->leg[1 - ol];
+	enum sdp_proto out = o->have_proto ? o->proto : m->proto;
+	struct sdes_key ours[CALL_SDES_MAX];
+	unsigned i, j, n = 0;
+	const char *why;
+
+	from->proto = m->proto;
+	if (proto_srtp(m->proto)) {
+		struct sdes_key k, mine;
+
+		why = crypto_pick(m, &k, a);
+		if (why)
+			return why;
+		if (from->have_out && from->out_key.suite == k.suite)
+			mine = from->out_key;
+		else if (sdes_keygen(&mine, k.suite, k.tag))
+			return "Cannot generate an SRTP key";
+		mine.tag = k.tag;
+		why = srtp_sessions(c, call, ol, &k, &mine);
+		if (why)
+			return why;
+		from->ours[0] = mine;
+		from->nours = 1;
+	}
+	else if (from->srtp) {
+		srtp_plain(c, call, ol);
+	}
+
+	sdp_crypto_remove(s, m);
+	if (!proto_srtp(out)) {
+		if (to->srtp)
+			srtp_plain(c, call, 1 - ol);
+		return NULL;
+	}
+	if (o->sdes_off)
+		return "SDES-off leaves RTP/SAVP without keys";
+	for (i = 0; i < CALL_SDES_MAX; i++) {
+		unsigned bit = SDES_SUITE_BIT(order[i]);
+
+		if ((o->sdes_no & bit) || (o->sdes_only && !(o->sdes_only &
+							       bit)))
+			continue;
+		for (j = 0; j < to->nours; j++) {
+			if (to->ours[j].suite == order[i])
+				break;
+		}
+		if (j < to->nours)
+			ours[n] = to->ours[j];
+		else if (to->have_out && to->out_key.suite == order[i])
+			ours[n] = to->out_key;   /* the agreed one */
+		else if (sdes_keygen(&ours[n], order[i], 0))
+			return "Cannot generate an SRTP key";
+		ours[n].tag = n + 1;
+		++n;
+	}
+	if (!n)
+		return "SDES flags leave no crypto suite to offer";
+	for (i = 0; i < n; i++) {
+		if (crypto_add(s, m, &ours[i]))
+			return "Out of memory";
+	}
+	memcpy(to->ours, ours, sizeof(ours));
+	to->nours = (uint8_t)n;
+	if (!to->srtp) {
+		/* nothing is relayed to or from it until its answer */
+		struct stream *st = call_stream(c, call, 1 - ol);
+
+		to->srtp = true;
+		to->have_peer = to->have_out = false;
+		if (call_srtp_set(c, call, 1 - ol, true, NULL, NULL))
+			st->next.srtp = true;
+	}
+	return NULL;
+}
+
+/*
+ * Answer media <m> from the answerer (leg 1 - <ol>), about to go to
+ * the offerer <ol>. The answerer's side: RTP/SAVP must pick one of the
+ * a=crypto lines we offered it (same tag and suite): its key and that
+ * one of ours make its sessions. The offerer's side gets its own
+ * offer's profile (or transport-protocol's) and, when that is SRTP,
+ * the one a=crypto line with our key for the suite it offered first.
+ */
+static const char *srtp_answer(struct calls *c, struct call *call,
+			       unsigned ol, struct sdp_session *s,
+			       struct sdp_media *m, const struct ng_opts *o,
+			       struct arena *a)
+{
+	struct call_leg *to = &call->leg[ol], *from = &call->leg[1 - ol];
+	enum sdp_proto out = o->have_proto ? o->proto : to->proto;
+	const char *why;
+	unsigned j;
+
+	if (proto_srtp(m->proto)) {
+		struct sdes_key k;
+
+		if (!from->srtp || !from->nours)
+			return "RTP/SAVP answer to an offer without a=crypto";
+		why = crypto_pick(m, &k, a);
+		if (why)
+			return why;
+		for (j = 0; j < from->nours; j++) {
+			if (from->ours[j].tag == k.tag &&
+			    from->ours[j].suite == k.suite)
+				break;
+		}
+		if (j == from->nours)
+			return fmt_reason(a, "Bad a=crypto", "a=crypto tag %u "
+					  "in the answer matches no offered "
+					  "one", k.tag);
+		why = srtp_sessions(c, call, 1 - ol, &k, &from->ours[j]);
+		if (why)
+			return why;
+		from->ours[0] = from->ours[j];
+		from->nours = 1;
+	}
+	else if (from->srtp) {
+		srtp_plain(c, call, 1 - ol);
+	}
+
+	sdp_crypto_remove(s, m);
+	if (out != SDP_PROTO_OTHER && sdp_media_proto_set(m, out))
+		return "Cannot set transport-protocol";
+	if (!proto_srtp(out)) {
+		if (to->srtp)
+			srtp_plain(c, call, ol);
+		return NULL;
+	}
+	if (!to->srtp || !to->nours)
+		return "Cannot answer RTP/SAVP to an offer without a=crypto";
+	if (crypto_add(s, m, &to->ours[0]))
+		return "Out of memory";
+	return NULL;
+}
+
 const char *ng_offer(struct ngcmd *nc, const struct bnode *req,
 		     struct arena *a, struct benc *b)
 {
@@ -428,6 +727,9 @@ const char *ng_offer(struct ngcmd *nc, const struct bnode *req,
 		sr->next.strict = o.strict;
 	}
 	call->offerer = (uint8_t)ol;
+	why = srtp_offer(c, call, ol, s, m, &o, a);
+	if (why)
+		goto fail;
 
 	why = sdp_out(s, m, c, &call->leg[1 - ol], &o, a, b);
 	if (why)
@@ -516,6 +818,9 @@ const char *ng_answer(struct ngcmd *nc, const struct bnode *req,
 	leg_learn(&call->leg[1 - ol], &sr->next, s, m, &o);
 	plan_apply(&so->next, &plan, &plan.a, &plan.b);
 	plan_apply(&sr->next, &plan, &plan.b, &plan.a);
+	why = srtp_answer(c, call, ol, s, m, &o, a);
+	if (why)
+		return why;
 
 	why = sdp_out(s, m, c, &call->leg[ol], &o, a, b);
 	if (why)
@@ -669,7 +974,8 @@ const char *ng_query(struct ngcmd *nc, const struct bnode *req,
 		benc_dict(b);
 		benc_kint(b, "index", 1);
 		benc_kstr(b, "type", "audio");
-		benc_kstr(b, "protocol", "RTP/AVP");
+		benc_kstr(b, "protocol", lg->proto ?
+			  sdp_proto_name(lg->proto) : "RTP/AVP");
 		benc_klist(b, "streams");
 		benc_dict(b);
 		benc_kint(b, "local port", lg->port);

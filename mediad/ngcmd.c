@@ -116,6 +116,9 @@ static const char *ng_statistics(struct ngcmd *nc, const struct bnode *req,
 	benc_kint(b, "packetslost", (int64_t)st.packets_lost);
 	benc_kint(b, "transcodedpackets", (int64_t)st.transcoded);
 	benc_kint(b, "nobufs", (int64_t)st.nobufs);
+	benc_kint(b, "srtpauthfailures", (int64_t)st.srtp_auth_fail);
+	benc_kint(b, "srtpreplays", (int64_t)st.srtp_replay);
+	benc_kint(b, "srtperrors", (int64_t)st.srtp_error);
 	benc_kint(b, "ngdropped", (int64_t)st.ng_dropped);
 	benc_kint(b, "ngcached", (int64_t)st.ng_cached);
 	benc_kint(b, "ngunknown", (int64_t)nc->unknown);

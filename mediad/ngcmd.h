@@ -30,6 +30,9 @@ struct ngcmd_stats {
 	uint64_t transcoded;          /* packets */
 	uint64_t transcoded_media;    /* live calls that transcode */
 	uint64_t nobufs;
+	uint64_t srtp_auth_fail;       /* SRTP packets failing their tag */
+	uint64_t srtp_replay;
+	uint64_t srtp_error;           /* not negotiated yet, no room */
 	uint64_t packet_rate;
 	uint64_t byte_rate;
 	uint64_t error_rate;

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "g711.h"
+#include "sdes.h"
 #include "log.h"
 #include "shm.h"
 #include "slot.h"
@@ -203,6 +204,40 @@ static void rtp_rewrite(struct relay *r, const struct stream_cfg *c,
 	}
 }
 
+/* Unprotect <pkt> from <st>'s SRTP peer in place. False: drop it (not
+ * negotiated yet, authentication or replay check failed: counted). */
+static bool srtp_in(struct relay *r, struct stream *st, uint8_t *pkt,
+		    uint32_t *lenp, bool rtcp)
+{
+	int err;
+
+	if (!st->cfg.srtp_in)
+		return false;
+	err = sdes_unprotect(st->cfg.srtp_in, pkt, lenp, rtcp);
+	if (!err)
+		return true;
+	if (err == EBADMSG)
+		ctr_add(&r->srtp_auth_fail, 1);
+	else if (err == EALREADY)
+		ctr_add(&r->srtp_replay, 1);
+	else
+		ctr_add(&r->srtp_error, 1);
+	return false;
+}
+
+/* Protect <pkt> for <to>'s SRTP endpoint in place; <room> bytes of the
+ * buffer from <pkt> on. */
+static bool srtp_out(struct relay *r, struct stream *to, uint8_t *pkt,
+		     uint32_t *lenp, bool rtcp, uint32_t room)
+{
+	if (!to->cfg.srtp_out || *lenp + SDES_TAILROOM > room ||
+	    sdes_protect(to->cfg.srtp_out, pkt, lenp, rtcp)) {
+		ctr_add(&r->srtp_error, 1);
+		return false;
+	}
+	return true;
+}
+
 static slot_done_h tx_done;
 
 /*
@@ -245,6 +280,10 @@ static bool rx_packet(struct relay *r, struct stream *st, unsigned which,
 	st->last_rx_ns = now;
 
 	rtcp = which == 1 || (st->cfg.rtcp_mux && rtp_is_rtcp(pkt, len));
+	/* SRTP first: nothing unauthenticated may latch or be counted
+	 * as media */
+	if (st->cfg.srtp && !srtp_in(r, st, pkt, &len, rtcp))
+		goto drop;
 	if (rtcp) {
 		if (len < RTP_RTCP_HDR_LEN || pkt[0] >> 6 != RTP_VERSION)
 			goto drop;
@@ -276,6 +315,9 @@ static bool rx_packet(struct relay *r, struct stream *st, unsigned which,
 		goto drop;
 	dst = dest_of(peer, rtcp, &fd);
 	if (!dst)
+		goto drop;
+	if (peer->cfg.srtp && !srtp_out(r, peer, pkt, &len, rtcp,
+					(uint32_t)(buf + r->bufsz - pkt)))
 		goto drop;
 	sqe = get_sqe(r);
 	if (!sqe)
@@ -648,6 +690,9 @@ int relay_init(struct relay *r, const struct relay_prm *prm)
 	r->bufsz = prm->bufsz ? prm->bufsz : 2048;
 	atomic_init(&r->timeout_s, prm->timeout_s);
 	atomic_init(&r->timeouts, 0);
+	atomic_init(&r->srtp_auth_fail, 0);
+	atomic_init(&r->srtp_replay, 0);
+	atomic_init(&r->srtp_error, 0);
 	log_limit_init(&r->ll, 1000, 5);
 	if (r->nbufs & (r->nbufs - 1) || r->nbufs > 32768 || r->bufsz < 256)
 		return EINVAL;
@@ -691,6 +736,15 @@ uint32_t relay_sends(const struct relay *r)
 void relay_set_timeout(struct relay *r, uint32_t seconds)
 {
 	atomic_store_explicit(&r->timeout_s, seconds, memory_order_relaxed);
+}
+
+void relay_srtp_counters(const struct relay *r, uint64_t *auth_fail,
+			 uint64_t *replay, uint64_t *error)
+{
+	*auth_fail = atomic_load_explicit(&r->srtp_auth_fail,
+					  memory_order_relaxed);
+	*replay = atomic_load_explicit(&r->srtp_replay, memory_order_relaxed);
+	*error = atomic_load_explicit(&r->srtp_error, memory_order_relaxed);
 }
 
 uint64_t relay_timeouts(const struct relay *r)

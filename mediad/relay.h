@@ -51,6 +51,9 @@ struct relay {
 	struct shm_ring *events;   /* the worker's ring to sbc, or NULL */
 	_Atomic uint32_t timeout_s;
 	_Atomic uint64_t timeouts; /* calls reported timed out */
+	_Atomic uint64_t srtp_auth_fail;  /* SRTP/SRTCP failing its tag */
+	_Atomic uint64_t srtp_replay;     /* replayed or too old */
+	_Atomic uint64_t srtp_error;      /* no session yet, no tailroom */
 };
 
 struct relay_prm {
@@ -92,5 +95,8 @@ void relay_scan(struct relay *r, uint64_t now_ns);
 uint32_t relay_sends(const struct relay *r);
 void     relay_set_timeout(struct relay *r, uint32_t seconds);
 uint64_t relay_timeouts(const struct relay *r);
+/* SRTP drops (any thread: relaxed loads). */
+void     relay_srtp_counters(const struct relay *r, uint64_t *auth_fail,
+			     uint64_t *replay, uint64_t *error);
 
 #endif

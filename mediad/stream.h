@@ -10,6 +10,8 @@
 
 #include "rtp.h"
 
+struct srtp_ctx_t_;                   /* libsrtp2's session (sdes.h) */
+
 /*
  * A stream is one leg of a call on the relay: its RTP and RTCP sockets
  * and where the leg's peer is. The control thread owns the pool (two
@@ -59,7 +61,19 @@ struct stream_cfg {
 	uint8_t  pt_in, pt_out;       /* media PT it sends -> PT sent on */
 	uint8_t  te_in, te_out;       /* telephone-event */
 	uint32_t clock;               /* RTP clock of what it sends */
+	/*
+	 * SDES-SRTP (sdes.h): <srtp> says its endpoint speaks SRTP; then
+	 * what it sends is unprotected with <srtp_in> (its key) and what
+	 * we send it is protected with <srtp_out> (ours). NULL while not
+	 * negotiated yet: its packets are dropped, none sent to it. The
+	 * control thread creates the sessions and frees them only once
+	 * the worker cannot use them any more (call.c: retired list).
+	 */
+	bool     srtp;
+	struct srtp_ctx_t_ *srtp_in, *srtp_out;
 };
+
+#define STREAM_RETIRED_MAX 8
 
 struct stream {
 	/* set by the control thread before ADD, constant afterwards */
@@ -94,6 +108,10 @@ struct stream {
 
 	/* control thread only */
 	bool     del_retry;           /* a DEL the queue refused */
+	bool     retire_armed;        /* an UPDATE that drops <retired> went */
+	uint8_t  nretired;
+	struct srtp_ctx_t_ *retired[STREAM_RETIRED_MAX]; /* the worker may
+	                                 still use them: freed later */
 };
 
 #endif

@@ -496,6 +496,12 @@ uint64_t worker_timeouts(const struct worker *w)
 	return relay_timeouts(&w->relay);
 }
 
+void worker_srtp_counters(const struct worker *w, uint64_t *auth_fail,
+			  uint64_t *replay, uint64_t *error)
+{
+	relay_srtp_counters(&w->relay, auth_fail, replay, error);
+}
+
 uint64_t worker_ncmds(const struct worker *w)
 {
 	return atomic_load_explicit(&w->ncmds, memory_order_relaxed);

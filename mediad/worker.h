@@ -81,6 +81,9 @@ uint64_t worker_synced(const struct worker *w);
 uint64_t worker_beat_ms(const struct worker *w);
 /* Calls the worker reported as timed out (media_timeout). */
 uint64_t worker_timeouts(const struct worker *w);
+/* SRTP packets dropped: failed authentication, replays, the rest. */
+void     worker_srtp_counters(const struct worker *w, uint64_t *auth_fail,
+			      uint64_t *replay, uint64_t *error);
 /* Commands the worker has handled. */
 uint64_t worker_ncmds(const struct worker *w);
 
