@@ -1,5 +1,6 @@
 /* sbc/sbc.c  The daemon's lifecycle (start, drain, reload, stop) and health */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -43,9 +44,26 @@ static struct {
 	bool              draining;
 	uint64_t          drain_deadline;  /* clock_ms() */
 	struct tmr        tmr_drain;
+	struct tmr        tmr_trim;
 } sbc = { .sigfd = -1 };
 
 #define BYE_WAIT_MS 2000   /* for the answers to our final BYEs */
+#define TRIM_MS     30000  /* hand freed heap pages back this often */
+
+/*
+ * Call churn leaves glibc's heap fragmented: under a soak the bytes in
+ * use stay flat while the arena keeps growing (malloc_stats() showed
+ * 9.8 MB in use against 25 MB of arena and climbing). malloc_trim()
+ * gives the free pages back to the kernel, so RSS follows what is used.
+ * It walks the arena once: a millisecond or two every 30 s.
+ */
+static void trim_tmr(void *arg)
+{
+	(void)arg;
+
+	(void)malloc_trim(0);
+	tmr_start(&sbc.tmr_trim, TRIM_MS, trim_tmr, NULL);
+}
 
 static unsigned calls_active(void)
 {
@@ -185,6 +203,8 @@ int sbc_start(const struct sbc_config *cfg, const char *path,
 		log_warn("sbc", "api_token is empty: the REST API refuses "
 			 "every call but /health and /metrics");
 
+	tmr_start(&sbc.tmr_trim, TRIM_MS, trim_tmr, NULL);
+
 	log_info("sbc", "ready: sbc %s, %u domain(s), media_ng %u "
 		 "endpoint(s), drain_timeout %u s", SBC_VERSION,
 		 config_domain_count(&sbc.cfg), sbc.cfg.media_ng.n,
@@ -201,6 +221,7 @@ void sbc_stop(void)
 		return;
 
 	tmr_cancel(&sbc.tmr_drain);
+	tmr_cancel(&sbc.tmr_trim);
 	api_stop();
 	b2bua_stop();
 	trunk_stop();
