@@ -304,24 +304,12 @@ int media_request_ep(struct media_req **reqp, struct media_ep **epp,
 int media_request(struct media_req **reqp, const char *body, size_t len,
 		  uint32_t timeout_ms, media_resp_h *resph, void *arg)
 {
-	struct le *le;
-	unsigned i, n = list_count(&mc.eps);
+	struct media_ep *ep = NULL;   /* next one up, round robin */
+	int err;
 
-	/* next endpoint that is up, round robin */
-	le = mc.rr ? mc.rr->next : NULL;
-	for (i = 0; i < n; i++, le = le->next) {
-		struct media_ep *ep;
-
-		if (!le)
-			le = mc.eps.head;
-		ep = le->data;
-		if (ep->state == EP_UP) {
-			mc.rr = le;
-			return req_alloc(reqp, ep, body, len, timeout_ms,
-					 resph, arg);
-		}
-	}
-	return ENOTCONN;
+	err = media_request_ep(reqp, &ep, body, len, timeout_ms, resph, arg);
+	mem_deref(ep);
+	return err;
 }
 
 static void ping_resp(int err, const struct media_reply *rep, void *arg)
