@@ -1,6 +1,7 @@
 # tests/integration/media-srtp/expect.py  see README.md in this directory
 import os
 import struct
+import time
 
 from media import (Endpoint, RtpStream, Sdp, ng_answer, ng_offer, ng_ok,
                    rtcp_rr, rtcp_types, rtp_parse, sdp_build, send_paced,
@@ -123,6 +124,11 @@ def srtp_to_plain(ctx, relay):
         plain_b.append(pb)
         groups.append([(A.rtp, tx_a.protect(pa), to_a_side),
                        (B.rtp, pb, to_b_side)])
+    # mediad answers NG before its worker has applied the new keys (a
+    # command queue hop); a packet in that window is dropped (seen once
+    # under ASan). Known race, noted in mediad/README.md: give the hop
+    # time rather than hide the drop in a looser count.
+    time.sleep(0.2)
     send_paced(groups)
     got_b = B.recv(want=N, timeout=2, idle=0.5)
     got_a = A.recv(want=N, timeout=2, idle=0.5)
@@ -226,6 +232,11 @@ def plain_to_srtp(ctx, relay):
         plain_b.append(pb)
         groups.append([(A.rtp, pa, to_a_side),
                        (B.rtp, tx_b.protect(pb), to_b_side)])
+    # mediad answers NG before its worker has applied the new keys (a
+    # command queue hop); a packet in that window is dropped (seen once
+    # under ASan). Known race, noted in mediad/README.md: give the hop
+    # time rather than hide the drop in a looser count.
+    time.sleep(0.2)
     send_paced(groups)
     got_b = B.recv(want=N, timeout=2, idle=0.5)
     got_a = A.recv(want=N, timeout=2, idle=0.5)
