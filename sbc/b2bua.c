@@ -1,6 +1,7 @@
 /* sbc/b2bua.c  The back-to-back user agent: calls of two dialogs each */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <re.h>
@@ -62,6 +63,12 @@ enum dir { DIR_INTERNAL = 0, DIR_INBOUND, DIR_OUTBOUND, DIR_COUNT };
 
 enum target_kind { TGT_PHONE, TGT_TRUNK, TGT_URI };
 
+/*
+ * The media profile of a leg: what mediad is asked to give that side.
+ * KEEP leaves the offerer's transport as it is (a phone's own choice).
+ */
+enum mprof { MP_KEEP = 0, MP_RTP, MP_SDES, MP_WEBRTC };
+
 struct call;
 
 struct leg {
@@ -81,6 +88,7 @@ struct leg {
 	uint32_t     rseq;
 	bool         confirmed;    /* the dialog is established */
 	bool         bye_sent;
+	enum mprof   prof;         /* media profile of this side */
 
 	/* A leg: the INVITE and its transaction */
 	struct sip_msg    *inv;    /* referenced until the 2xx is ACKed */
@@ -120,6 +128,7 @@ struct call {
 	struct media_req *ngearly;  /* answer of an early SDP in flight */
 	bool             offered;   /* mediad knows the call */
 	char            *sdp_b;     /* SDP for the B side (mediad's offer) */
+	enum mprof       bprof;     /* the profile sdp_b was made for */
 	char            *from;      /* for the CDR and API */
 	char            *to;
 	char            *trunk;     /* trunk used, or NULL */
@@ -758,13 +767,54 @@ static const char *leg_ngtag(const struct leg *l)
 }
 
 /*
+ * The flags that give the side receiving mediad's SDP the profile
+ * <prof>: on an offer that side is the answerer, on an answer the
+ * offerer (mediad gives the offerer its own transport back; only ICE is
+ * said again, since an answer without ICE toward a browser is dead).
+ */
+static void ng_profile(struct benc *b, enum mprof prof, bool offer)
+{
+	const char *proto = NULL;
+
+	if (prof == MP_WEBRTC) {
+		if (offer) {
+			benc_kstr(b, "transport-protocol",
+				  "UDP/TLS/RTP/SAVPF");
+			benc_klist(b, "rtcp-mux");
+			benc_str(b, "offer");
+			benc_str(b, "require");
+			benc_end(b);
+			benc_klist(b, "flags");
+			benc_str(b, "generate-mid");
+			benc_end(b);
+		}
+		benc_kstr(b, "ICE", "force");
+		return;
+	}
+	benc_kstr(b, "ICE", "remove");
+	if (!offer)
+		return;
+	if (prof == MP_RTP)
+		proto = "RTP/AVP";
+	else if (prof == MP_SDES)
+		proto = "RTP/SAVP";
+	if (proto) {
+		benc_kstr(b, "transport-protocol", proto);
+		benc_klist(b, "rtcp-mux");
+		benc_str(b, "demux");
+		benc_end(b);
+	}
+}
+
+/*
  * Encode an NG offer or answer for the SDP of <sdp> into a fresh buffer.
  * Offer: from-tag is the offerer's. Answer: from-tag is still the
- * offerer's, to-tag the answerer's.
+ * offerer's, to-tag the answerer's. <prof> is the profile of the side
+ * that gets the SDP of the reply. Without <sdp>: a delete.
  */
 static int ng_encode(char **bufp, size_t *lenp, const char *cmd,
 		     const char *ngid, const char *ftag, const char *ttag,
-		     const struct pl *sdp)
+		     const struct pl *sdp, enum mprof prof)
 {
 	struct benc b;
 	char *buf;
@@ -788,7 +838,7 @@ static int ng_encode(char **bufp, size_t *lenp, const char *cmd,
 		benc_str(&b, "origin");
 		benc_str(&b, "session-connection");
 		benc_end(&b);
-		benc_kstr(&b, "ICE", "remove");
+		ng_profile(&b, prof, !strcmp(cmd, "offer"));
 	}
 	else {
 		benc_kint(&b, "delete-delay", 0);
@@ -805,19 +855,34 @@ static int ng_encode(char **bufp, size_t *lenp, const char *cmd,
 
 static int ng_send(struct call *c, struct media_req **reqp, const char *cmd,
 		   const char *ftag, const char *ttag, const struct pl *sdp,
-		   media_resp_h *h, void *arg)
+		   enum mprof prof, media_resp_h *h, void *arg)
 {
 	char *body = NULL;
 	size_t len = 0;
 	int err;
 
-	err = ng_encode(&body, &len, cmd, c->ngid, ftag, ttag, sdp);
+	err = ng_encode(&body, &len, cmd, c->ngid, ftag, ttag, sdp, prof);
 	if (err)
 		return err;
 	err = media_request_ep(reqp, &c->ep, body, len, NG_TIMEOUT_MS, h,
 			       arg);
 	mem_deref(body);
 	return err;
+}
+
+/* The profile an SDP offer or answer of a leg shows: its first m= line. */
+static enum mprof sdp_prof(const struct pl *sdp)
+{
+	struct pl proto;
+
+	if (re_regex(sdp->p, sdp->l, "m=[a-z]+ [0-9/]+ [^ \r\n]+", NULL,
+		     NULL, &proto))
+		return MP_RTP;
+	if (proto.l >= 16 && !strncasecmp(proto.p, "UDP/TLS/RTP/SAVP", 16))
+		return MP_WEBRTC;
+	if (proto.l >= 8 && !strncasecmp(proto.p, "RTP/SAVP", 8))
+		return MP_SDES;
+	return MP_RTP;
 }
 
 /* The SDP of an NG reply, copied; NULL with a logged reason on error. */
@@ -948,7 +1013,7 @@ static void call_end(struct call *c, uint16_t scode, const char *reason,
 		size_t len = 0;
 
 		if (!ng_encode(&body, &len, "delete", c->ngid, NULL, NULL,
-			       NULL))
+			       NULL, MP_KEEP))
 			(void)media_request_ep(NULL, &c->ep, body, len,
 					       NG_TIMEOUT_MS, ng_delete_resp,
 					       NULL);
@@ -1164,6 +1229,7 @@ static int b_start(struct call *c, const char *ruri, const char *dest,
 			goto out;
 	}
 	b->trunk_counted = trunk != NULL;
+	b->prof = c->bprof;
 
 	hash_append(b2b.legs, hash_joaat_str(b->callid), &b->he, b);
 	list_append(&c->forks, &b->le, b);
@@ -1184,6 +1250,60 @@ static int b_start(struct call *c, const char *ruri, const char *dest,
 	return err ? err : ENOMEM;
 }
 
+static enum mprof trunk_prof(const struct route_trunk *t)
+{
+	return t->srtp ? MP_SDES : MP_RTP;
+}
+
+static int trunk_next(struct call *c);
+static char *ng_sdp(struct call *c, const char *what, int err,
+		    const struct media_reply *rep);
+
+static void reoffer_resp(int err, const struct media_reply *rep, void *arg)
+{
+	struct call *c = arg;
+	char *sdp;
+
+	mem_ref(c);
+	if (c->state != CS_CALLING)
+		goto out;
+	sdp = ng_sdp(c, "offer (other profile)", err, rep);
+	if (!sdp) {
+		++b2b.media_failed;
+		if (!c->forks.head)
+			call_end(c, 503, "Service Unavailable", "sbc");
+		goto out;
+	}
+	mem_deref(c->sdp_b);
+	c->sdp_b = sdp;
+	if (trunk_next(c) && !c->forks.head)
+		call_end(c, c->best_scode ? c->best_scode : 503,
+			 c->best_scode ? c->best_reason :
+			 "Service Unavailable", "sbc");
+ out:
+	mem_deref(c);
+}
+
+/*
+ * The next trunk wants another media profile than mediad's offer has:
+ * offer the caller's SDP again for it; trunk_next() goes on from the
+ * reply. 0 while that is under way, else an errno.
+ */
+static int reoffer(struct call *c, enum mprof prof)
+{
+	struct pl sdp;
+	int err;
+
+	if (c->ngreq || !msg_sdp(c->a->inv, &sdp))
+		return EBUSY;
+	log_debug("b2b", "call %llu: new offer for the next trunk's media",
+		  (unsigned long long)c->id);
+	c->bprof = prof;
+	err = ng_send(c, &c->ngreq, "offer", leg_ngtag(c->a), NULL, &sdp,
+		      prof, reoffer_resp, c);
+	return err;
+}
+
 /* Outbound: the next trunk of the route that admits the call. */
 static int trunk_next(struct call *c)
 {
@@ -1195,6 +1315,11 @@ static int trunk_next(struct call *c)
 
 		if (route_trunk(&t, name) || !t.enabled)
 			continue;
+		if (c->offered && trunk_prof(&t) != c->bprof) {
+			/* mediad's offer was for another media profile */
+			--c->next_trunk;
+			return reoffer(c, trunk_prof(&t));
+		}
 		if (!trunk_call_begin(name)) {
 			++b2b.blocked_limit;
 			log_info("b2b", "call %llu: trunk %s is at its limit",
@@ -1286,7 +1411,8 @@ static void b_provisional(struct leg *b, const struct sip_msg *msg)
 
 		c->ngearly = mem_deref(c->ngearly);
 		err = ng_send(c, &c->ngearly, "answer", leg_ngtag(c->a),
-			      b->rtag, &sdp, early_answer_resp, c);
+			      b->rtag, &sdp, c->a->prof, early_answer_resp,
+			      c);
 		if (!err) {
 			/* the 18x goes out with mediad's SDP when it comes */
 			return;
@@ -1393,7 +1519,7 @@ static void b_answered(struct leg *b, const struct sip_msg *msg)
 	}
 	c->ngearly = mem_deref(c->ngearly);
 	err = ng_send(c, &c->ngreq, "answer", leg_ngtag(c->a), b->rtag, &sdp,
-		      answer_resp, c);
+		      c->a->prof, answer_resp, c);
 	if (err) {
 		++b2b.media_failed;
 		leg_bye(b);
@@ -1448,6 +1574,28 @@ static void b_resp(int err, const struct sip_msg *msg, void *arg)
 
 /* ---- forking to the targets --------------------------------------------- */
 
+/*
+ * Walk the registered contacts of a phone target ("user@domain").
+ * ENOENT when the target is not of that form.
+ */
+static int target_lookup(const struct call *c, registrar_contact_h *h,
+			 void *arg)
+{
+	char u[128], d[AUTH_DOMAIN_MAX];
+	struct pl user, domain;
+	const char *at = strchr(c->target, '@');
+
+	if (!at)
+		return ENOENT;
+	user.p = c->target;
+	user.l = (size_t)(at - c->target);
+	pl_set_str(&domain, at + 1);
+	pl_strcpy(&user, u, sizeof(u));
+	pl_strcpy(&domain, d, sizeof(d));
+	(void)registrar_lookup(u, d, h, arg);
+	return 0;
+}
+
 struct fork_ctx {
 	struct call *call;
 	unsigned     n;
@@ -1463,6 +1611,16 @@ static bool fork_contact(const struct registrar_contact *rc, void *arg)
 
 	if (f->n >= FORKS_MAX)
 		return true;
+	/*
+	 * mediad gives the B side one profile: a phone with browsers and
+	 * desk phones registered at once is reached on its desk phones.
+	 */
+	if ((c->bprof == MP_WEBRTC) !=
+	    (rc->tp == SIP_TRANSP_WS || rc->tp == SIP_TRANSP_WSS)) {
+		log_debug("b2b", "call %llu: contact %s skipped: other media",
+			  (unsigned long long)c->id, rc->uri);
+		return false;
+	}
 	err = dest_from_sa(&dest, &rc->src, rc->tp);
 	if (!err)
 		err = b_start(c, rc->uri, dest, c->to_hdr, NULL, false);
@@ -1502,26 +1660,13 @@ static void fork_start(struct call *c)
 static void fork_next(struct call *c)
 {
 	struct fork_ctx f;
-	struct pl user, domain;
-	char *at;
 
 	memset(&f, 0, sizeof(f));
 	f.call = c;
 
-	at = strchr(c->target, '@');
-	if (!at) {
+	if (target_lookup(c, fork_contact, &f) == ENOENT) {
 		call_end(c, 404, "Not Found", "sbc");
 		return;
-	}
-	user.p = c->target;
-	user.l = (size_t)(at - c->target);
-	pl_set_str(&domain, at + 1);
-	{
-		char u[128], d[AUTH_DOMAIN_MAX];
-
-		pl_strcpy(&user, u, sizeof(u));
-		pl_strcpy(&domain, d, sizeof(d));
-		(void)registrar_lookup(u, d, fork_contact, &f);
 	}
 	if (!f.n)
 		call_end(c, 480, "Temporarily Unavailable", "sbc");
@@ -1643,6 +1788,58 @@ static int call_alloc(struct call **cp, const struct sip_msg *msg,
 	return 0;
 }
 
+struct prof_ctx {
+	unsigned web;     /* contacts over WS/WSS: browsers */
+	unsigned other;
+};
+
+static bool prof_contact(const struct registrar_contact *rc, void *arg)
+{
+	struct prof_ctx *p = arg;
+
+	if (rc->tp == SIP_TRANSP_WS || rc->tp == SIP_TRANSP_WSS)
+		++p->web;
+	else
+		++p->other;
+	return false;
+}
+
+/*
+ * The media profile of the B side, before mediad is asked: a trunk's
+ * configured one (the first trunk that may take the call), WebRTC for a
+ * phone whose contacts are all browsers (WS/WSS), plain RTP for anyone
+ * else when the caller is a browser, and otherwise the caller's own.
+ */
+static enum mprof target_prof(struct call *c)
+{
+	struct prof_ctx p;
+	unsigned i;
+
+	switch (c->kind) {
+
+	case TGT_TRUNK:
+		for (i = c->next_trunk; i < c->route.ntrunks; ++i) {
+			struct route_trunk t;
+
+			if (!route_trunk(&t, c->route.trunks[i]) &&
+			    t.enabled)
+				return trunk_prof(&t);
+		}
+		return MP_RTP;
+
+	case TGT_PHONE:
+		memset(&p, 0, sizeof(p));
+		(void)target_lookup(c, prof_contact, &p);
+		if (p.web && !p.other)
+			return MP_WEBRTC;
+		break;
+
+	default:
+		break;
+	}
+	return c->a->prof == MP_WEBRTC ? MP_RTP : MP_KEEP;
+}
+
 /* Send mediad the caller's offer; the INVITE(s) go when it answers. */
 static void call_route(struct call *c, const struct sip_msg *msg)
 {
@@ -1654,8 +1851,10 @@ static void call_route(struct call *c, const struct sip_msg *msg)
 		call_end(c, 488, "Not Acceptable Here", "sbc");
 		return;
 	}
+	c->a->prof = sdp_prof(&sdp);
+	c->bprof = target_prof(c);
 	err = ng_send(c, &c->ngreq, "offer", leg_ngtag(c->a), NULL, &sdp,
-		      offer_resp, c);
+		      c->bprof, offer_resp, c);
 	if (err) {
 		log_warn("b2b", "call %llu: no media: %s",
 			 (unsigned long long)c->id,
@@ -1941,7 +2140,8 @@ static void reinv_resp(int err, const struct sip_msg *msg, void *arg)
 		goto out;
 	}
 	err = ng_send(c, &r->ngreq, "answer", leg_ngtag(r->from),
-		      leg_ngtag(r->to), &sdp, reinv_answer_resp, r);
+		      leg_ngtag(r->to), &sdp, r->from->prof,
+		      reinv_answer_resp, r);
 	if (err) {
 		reinv_reply(r, 500, "Server Internal Error", NULL);
 		reinv_done(c);
@@ -2025,7 +2225,8 @@ static void reinvite(struct leg *l, const struct sip_msg *msg)
 	if (msg_sdp(msg, &sdp)) {
 		r->has_sdp = true;
 		err = ng_send(c, &r->ngreq, "offer", leg_ngtag(l),
-			      leg_ngtag(other), &sdp, reinv_offer_resp, r);
+			      leg_ngtag(other), &sdp, other->prof,
+			      reinv_offer_resp, r);
 		if (err) {
 			reinv_reply(r, 500, "Server Internal Error", NULL);
 			reinv_done(c);
