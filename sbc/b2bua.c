@@ -1115,6 +1115,7 @@ static int b_send_invite(struct leg *b)
 	struct call *c = b->call;
 	struct mbuf *mb;
 	struct uri route;
+	char *msg = NULL;
 	size_t blen = c->sdp_b ? strlen(c->sdp_b) : 0;
 	int err;
 
@@ -1122,36 +1123,9 @@ static int b_send_invite(struct leg *b)
 	if (err)
 		return err;
 
+	/* everything after Via and Max-Forwards, the same either way */
 	++b->lseq;
-	if (b->auth) {
-		/*
-		 * Toward a trunk with credentials: libre's sip_requestf()
-		 * answers challenges (and writes Max-Forwards: 70 itself).
-		 */
-		return sip_requestf(&b->req, sip(), true, "INVITE", b->ruri,
-				    &route, b->auth, contact_handler, b_resp,
-				    b,
-				    "From: %s;tag=%s\r\n"
-				    "To: %s\r\n"
-				    "Call-ID: %s\r\n"
-				    "CSeq: %u INVITE\r\n"
-				    "Allow: " ALLOW "\r\n"
-				    "%s"
-				    "Content-Type: application/sdp\r\n"
-				    "Content-Length: %zu\r\n"
-				    "\r\n"
-				    "%b",
-				    b->lhdr, b->ltag, b->rhdr, b->callid,
-				    b->lseq, b->xhdrs ? b->xhdrs : "", blen,
-				    c->sdp_b, blen);
-	}
-
-	/* else the caller's Max-Forwards, less one, stops loops */
-	mb = mbuf_alloc(1024 + blen);
-	if (!mb)
-		return ENOMEM;
-	err = mbuf_printf(mb,
-			  "Max-Forwards: %u\r\n"
+	err = re_sdprintf(&msg,
 			  "From: %s;tag=%s\r\n"
 			  "To: %s\r\n"
 			  "Call-ID: %s\r\n"
@@ -1162,9 +1136,30 @@ static int b_send_invite(struct leg *b)
 			  "Content-Length: %zu\r\n"
 			  "\r\n"
 			  "%b",
-			  c->maxfwd, b->lhdr, b->ltag, b->rhdr, b->callid,
-			  b->lseq, b->xhdrs ? b->xhdrs : "", blen, c->sdp_b,
-			  blen);
+			  b->lhdr, b->ltag, b->rhdr, b->callid, b->lseq,
+			  b->xhdrs ? b->xhdrs : "", blen, c->sdp_b, blen);
+	if (err)
+		return err;
+
+	if (b->auth) {
+		/*
+		 * Toward a trunk with credentials: libre's sip_requestf()
+		 * answers challenges (and writes Max-Forwards: 70 itself).
+		 */
+		err = sip_requestf(&b->req, sip(), true, "INVITE", b->ruri,
+				   &route, b->auth, contact_handler, b_resp, b,
+				   "%s", msg);
+		mem_deref(msg);
+		return err;
+	}
+
+	/* else the caller's Max-Forwards, less one, stops loops */
+	mb = mbuf_alloc(64 + strlen(msg));
+	if (!mb) {
+		mem_deref(msg);
+		return ENOMEM;
+	}
+	err = mbuf_printf(mb, "Max-Forwards: %u\r\n%s", c->maxfwd, msg);
 	if (!err) {
 		mb->pos = 0;
 		err = sip_request(&b->req, sip(), true, "INVITE", -1, b->ruri,
@@ -1172,6 +1167,7 @@ static int b_send_invite(struct leg *b)
 				  contact_handler, b_resp, b);
 	}
 	mem_deref(mb);
+	mem_deref(msg);
 	return err;
 }
 

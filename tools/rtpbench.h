@@ -19,6 +19,17 @@
 #define RB_PT_PCMA    8
 
 /*
+ * SDES-SRTP (--srtp): AES_CM_128_HMAC_SHA1_80 on leg A. A packet grows
+ * by the 10-byte tag; a leg's send buffer keeps room for libsrtp's
+ * largest trailer (checked against SRTP_MAX_TRAILER_LEN where libsrtp
+ * is included).
+ */
+#define RB_SRTP_KEYLEN  30                     /* 128-bit key, 112-bit salt */
+#define RB_SRTP_B64LEN  40                     /* the key as a=crypto prints it */
+#define RB_SRTP_TAG     10
+#define RB_PKT_ROOM     (RB_PKT_LEN + 160)
+
+/*
  * Latency histogram: 1 us buckets below 10 ms, 100 us buckets up to
  * 1 s, one overflow bucket. Fine where the criterion lives (p99 < 5 ms),
  * coarse where only "it was bad" matters.
@@ -41,6 +52,8 @@ struct rb_sent {
  * address. Both legs of a stream belong to the same worker thread, so
  * the receiver reads its peer's send ring without locks.
  */
+struct srtp_ctx_t_;
+
 struct rb_leg {
 	int      fd;
 	uint16_t lport;
@@ -51,6 +64,13 @@ struct rb_leg {
 	struct sockaddr_in relay;   /* where this leg sends */
 	struct rb_leg *peer;
 
+	/*
+	 * SRTP sessions, NULL on a plain leg. Both are used only by the
+	 * leg's worker; made before the workers start, freed after join.
+	 */
+	struct srtp_ctx_t_ *srtp_tx;
+	struct srtp_ctx_t_ *srtp_rx;
+
 	/* sender; <mh>/<iov>/<pkt> stay valid while a send is in flight */
 	uint32_t ssrc;
 	uint16_t seq;          /* next sequence number */
@@ -59,7 +79,7 @@ struct rb_leg {
 	bool     sent_any;
 	struct msghdr mh;
 	struct iovec  iov;
-	uint8_t  pkt[RB_PKT_LEN];
+	uint8_t  pkt[RB_PKT_ROOM];
 
 	/* receiver */
 	bool     rx_started;
@@ -88,6 +108,8 @@ struct rb_stats {
 	uint64_t tx_err;
 	uint64_t rx_err;
 	uint64_t remap;        /* relay rewrote sequence numbers */
+	uint64_t auth_fail;    /* SRTP tag did not verify: lost, not matched */
+	uint64_t srtp_err;     /* other unprotect/protect failures */
 	uint64_t sent_all;     /* every packet, warm-up included */
 	uint64_t recv_all;
 	uint64_t lat_max_ns;
@@ -165,19 +187,53 @@ struct rb_call_prm {
 	uint8_t     pt_a;          /* codec A offers */
 	uint8_t     pt_b;          /* codec B answers */
 	bool        transcode;     /* ask the relay to add pt_b toward B */
+	/*
+	 * SDES on leg A: offer RTP/SAVP with a=crypto <key_a> and ask for
+	 * plain RTP/AVP toward B (transport-protocol, rtpengine's flag).
+	 */
+	bool        srtp;
+	const uint8_t *key_a;      /* RB_SRTP_KEYLEN bytes, with srtp */
 };
 
 /*
  * Offer then answer one call. On success <relay_a> is where A must
- * send and <relay_b> where B must send. Returns 0; EPROTO when the
- * relay answered an error (reason in <err>); ETIMEDOUT, EBADMSG, ...
- * otherwise. <refusedp> is set when the offer itself was refused.
+ * send and <relay_b> where B must send; with prm->srtp, <rkey_a>
+ * (RB_SRTP_KEYLEN bytes) receives the relay's key for what it sends
+ * to A. Returns 0; EPROTO when the relay answered an error (reason in
+ * <err>); ETIMEDOUT, EBADMSG, ... otherwise. <refusedp> is set when
+ * the offer itself was refused (or the relay cannot do what we asked:
+ * a missing codec, RTP/SAVP kept toward B).
  */
 int  rb_ng_call(struct rb_ng *ng, const struct rb_call_prm *prm,
 		struct sockaddr_in *relay_a, struct sockaddr_in *relay_b,
-		bool *refusedp, char *err, size_t errsz);
+		uint8_t *rkey_a, bool *refusedp, char *err, size_t errsz);
 /* Delete call <callid>; errors are only counted by the caller. */
 int  rb_ng_delete(struct rb_ng *ng, const char *callid,
 		  const char *from_tag);
+
+/* SDES keys and sessions (rtpbench_srtp.c) */
+
+/* Initialise libsrtp once, before any session. Returns 0 or EIO. */
+int  rb_srtp_init(void);
+/* Fill <key> with RB_SRTP_KEYLEN random bytes. Returns 0 or an errno. */
+int  rb_srtp_keygen(uint8_t *key);
+/* <key> in base64 into <out> (at least RB_SRTP_B64LEN + 1 bytes). */
+void rb_srtp_key_print(const uint8_t *key, char *out);
+/*
+ * Parse the key-params of an a=crypto line, "inline:<b64>[|life]":
+ * one key, no MKI. Returns 0 and <key>, or EINVAL / ENOTSUP with <why>.
+ */
+int  rb_srtp_key_parse(const char *params, uint8_t *key, char *why,
+		       size_t whysz);
+/*
+ * Sessions of SRTP leg <leg>: it protects with <tx_key> and its own
+ * SSRC, and unprotects with <rx_key>; the stream for the SSRC the peer
+ * sends (<rx_ssrc>, which a relay normally keeps) is made now, so a
+ * packet allocates nothing, and another SSRC is cloned from a template
+ * once. On error the leg has no sessions. Returns 0 or an errno.
+ */
+int  rb_srtp_leg_open(struct rb_leg *leg, const uint8_t *tx_key,
+		      const uint8_t *rx_key, uint32_t rx_ssrc);
+void rb_srtp_leg_close(struct rb_leg *leg);
 
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <srtp2/srtp.h>
+
 #include "g711.h"
 #include "rtpbench.h"
 
@@ -19,6 +21,12 @@
  * a shared buffer ring, so reaping a thousand packets is one syscall.
  * Kernel receive timestamps (SO_TIMESTAMPNS) make the latency figure
  * independent of how quickly this process gets to the CQE.
+ *
+ * SRTP legs (--srtp) protect in place in the leg's own send buffer and
+ * unprotect in place in the receive buffer, with sessions made before
+ * the run: the packet path allocates nothing. A chunk is protected
+ * before its send stamp is taken, so the crypto is not charged to the
+ * relay's latency.
  */
 
 #define BUF_SZ      512          /* recvmsg_out + cmsg + up to 464 B */
@@ -227,6 +235,8 @@ void rb_stats_add(struct rb_stats *d, const struct rb_stats *s)
 	d->tx_err += CTR_LOAD(s->tx_err);
 	d->rx_err += CTR_LOAD(s->rx_err);
 	d->remap += CTR_LOAD(s->remap);
+	d->auth_fail += CTR_LOAD(s->auth_fail);
+	d->srtp_err += CTR_LOAD(s->srtp_err);
 	d->sent_all += CTR_LOAD(s->sent_all);
 	d->recv_all += CTR_LOAD(s->recv_all);
 	if (CTR_LOAD(s->lat_max_ns) > d->lat_max_ns)
@@ -385,7 +395,7 @@ static void on_packet(struct rb_worker *w, struct rb_leg *leg,
 	struct io_uring_recvmsg_out *o;
 	struct cmsghdr *c;
 	struct rb_sent *e;
-	const uint8_t *p;
+	uint8_t *p;
 	uint64_t rx_ns = 0, lat;
 	unsigned plen;
 	uint16_t seq;
@@ -415,10 +425,35 @@ static void on_packet(struct rb_worker *w, struct rb_leg *leg,
 	p = io_uring_recvmsg_payload(o, &w->rmh);
 	plen = io_uring_recvmsg_payload_length(o, len, &w->rmh);
 	CTR_INC(w->st.recv_all);
-	if (plen != RB_PKT_LEN || (p[0] & 0xc0) != 0x80 ||
-	    (p[1] & 0x7f) >= 72) {
+	if (plen != (leg->srtp_rx ? RB_PKT_LEN + RB_SRTP_TAG : RB_PKT_LEN) ||
+	    (p[0] & 0xc0) != 0x80 || (p[1] & 0x7f) >= 72) {
 		CTR_INC(w->st.other);
 		return;
+	}
+	if (leg->srtp_rx) {
+		/* the buffer is ours until reap() returns it: in place */
+		int l = (int)plen;
+		srtp_err_status_t ss = srtp_unprotect(leg->srtp_rx, p, &l);
+
+		if (ss != srtp_err_status_ok) {
+			/*
+			 * Unmatched, so its send stays counted as lost;
+			 * a replayed index is the relay sending twice.
+			 */
+			if (ss == srtp_err_status_auth_fail)
+				CTR_INC(w->st.auth_fail);
+			else if (ss == srtp_err_status_replay_fail)
+				CTR_INC(w->st.dup);
+			else if (ss == srtp_err_status_replay_old)
+				CTR_INC(w->st.stray);
+			else
+				CTR_INC(w->st.srtp_err);
+			return;
+		}
+		if (l != RB_PKT_LEN) {
+			CTR_INC(w->st.srtp_err);
+			return;
+		}
 	}
 	pt = p[1] & 0x7f;
 	seq = (uint16_t)((p[2] << 8) | p[3]);
@@ -542,10 +577,43 @@ static void reap(struct rb_worker *w)
 }
 
 /*
+ * Write the next packet of <leg> into its buffer: sequence number and
+ * timestamp, and for an SRTP leg the plain payload again (protection
+ * encrypted the last one in place) and the transform. The sequence
+ * number advances even when protection fails, since libsrtp refuses an
+ * index twice. Returns the length to send, 0 on failure.
+ */
+static unsigned build_packet(struct rb_worker *w, struct rb_leg *leg)
+{
+	uint8_t *h = leg->pkt;
+	int len = RB_PKT_LEN;
+
+	h[2] = (uint8_t)(leg->seq >> 8);
+	h[3] = (uint8_t)leg->seq;
+	h[4] = (uint8_t)(leg->ts >> 24);
+	h[5] = (uint8_t)(leg->ts >> 16);
+	h[6] = (uint8_t)(leg->ts >> 8);
+	h[7] = (uint8_t)leg->ts;
+	leg->last_seq = leg->seq;
+	leg->seq++;
+	leg->ts += RB_PAYLOAD;
+	if (leg->srtp_tx) {
+		memcpy(h + RB_RTP_HDR, tone_for(leg->pt_tx), RB_PAYLOAD);
+		if (srtp_protect(leg->srtp_tx, h, &len) !=
+		    srtp_err_status_ok) {
+			CTR_INC(w->st.srtp_err);
+			return 0;
+		}
+	}
+	return (unsigned)len;
+}
+
+/*
  * Send the legs of sub-tick <slot>, scheduled for <sched> (monotonic).
- * Each chunk is stamped just before its submit, so the stamp is at most
- * CHUNK sends early. The packet and msghdr are the leg's own and the
- * next send of the same leg comes 20 ms later.
+ * A chunk is built (and protected) first, then stamped just before its
+ * submit, so the stamp is at most CHUNK sends early. The packet and
+ * msghdr are the leg's own and the next send of the same leg comes
+ * 20 ms later.
  */
 static void send_slot(struct rb_worker *w, unsigned slot, uint64_t sched,
 		      uint64_t now, bool in_win)
@@ -561,47 +629,46 @@ static void send_slot(struct rb_worker *w, unsigned slot, uint64_t sched,
 	}
 
 	while (i < end) {
-		unsigned stop = i + CHUNK < end ? i + CHUNK : end;
-		uint64_t real = rb_real_ns();
+		unsigned stop = i + CHUNK < end ? i + CHUNK : end, j;
+		unsigned len[CHUNK];
+		uint64_t real;
 
-		for (; i < stop; i++) {
-			struct rb_leg *leg = w->legs[i];
-			struct io_uring_sqe *sqe = get_sqe(w);
+		for (j = i; j < stop; j++)
+			len[j - i] = build_packet(w, w->legs[j]);
+		real = rb_real_ns();
+
+		for (j = i; j < stop; j++) {
+			struct rb_leg *leg = w->legs[j];
+			struct io_uring_sqe *sqe;
 			struct rb_sent *e;
-			uint8_t *h = leg->pkt;
 
+			if (!len[j - i])
+				continue;
+			sqe = get_sqe(w);
 			if (!sqe) {
 				CTR_INC(w->st.tx_err);
 				continue;
 			}
-			h[2] = (uint8_t)(leg->seq >> 8);
-			h[3] = (uint8_t)leg->seq;
-			h[4] = (uint8_t)(leg->ts >> 24);
-			h[5] = (uint8_t)(leg->ts >> 16);
-			h[6] = (uint8_t)(leg->ts >> 8);
-			h[7] = (uint8_t)leg->ts;
-
-			e = &leg->ring[leg->seq & (RB_RING - 1)];
+			e = &leg->ring[leg->last_seq & (RB_RING - 1)];
 			e->ns = real;
-			e->seq = leg->seq;
+			e->seq = leg->last_seq;
 			e->in_win = in_win;
 			e->pad = 1;
 
+			leg->iov.iov_len = len[j - i];
 			io_uring_prep_sendmsg(sqe, leg->fd, &leg->mh, 0);
 			if (w->skip_ok)
 				sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
 			io_uring_sqe_set_data64(sqe,
 				(uint64_t)(uintptr_t)leg | UD_SEND);
 
-			leg->last_seq = leg->seq;
 			leg->sent_any = true;
-			leg->seq++;
-			leg->ts += RB_PAYLOAD;
 			CTR_INC(w->st.sent_all);
 			if (in_win)
 				CTR_INC(w->st.sent);
 		}
 		io_uring_submit(&w->ring);
+		i = stop;
 	}
 }
 

@@ -218,20 +218,35 @@ int rb_ng_ping(struct rb_ng *ng, char *err, size_t errsz)
 	return 0;
 }
 
-static void sdp_make(char *buf, size_t sz, uint16_t port, uint8_t pt)
+/*
+ * SDP of one leg at <port> with codec <pt>; with <key> (SRTP) it is
+ * RTP/SAVP with one a=crypto line, tag 1, AES_CM_128_HMAC_SHA1_80.
+ */
+static void sdp_make(char *buf, size_t sz, uint16_t port, uint8_t pt,
+		     const uint8_t *key)
 {
+	char crypto[96] = "";
+
+	if (key) {
+		char b64[RB_SRTP_B64LEN + 1];
+
+		rb_srtp_key_print(key, b64);
+		snprintf(crypto, sizeof(crypto), "a=crypto:1 "
+			 "AES_CM_128_HMAC_SHA1_80 inline:%s\r\n", b64);
+	}
 	snprintf(buf, sz,
 		 "v=0\r\n"
 		 "o=- %u 1 IN IP4 127.0.0.1\r\n"
 		 "s=rtpbench\r\n"
 		 "c=IN IP4 127.0.0.1\r\n"
 		 "t=0 0\r\n"
-		 "m=audio %u RTP/AVP %u\r\n"
+		 "m=audio %u %s %u\r\n"
 		 "a=rtpmap:%u %s/8000\r\n"
 		 "a=ptime:20\r\n"
-		 "a=sendrecv\r\n",
-		 (unsigned)port, (unsigned)port, (unsigned)pt, (unsigned)pt,
-		 codec_name(pt));
+		 "a=sendrecv\r\n"
+		 "%s",
+		 (unsigned)port, (unsigned)port, key ? "RTP/SAVP" : "RTP/AVP",
+		 (unsigned)pt, (unsigned)pt, codec_name(pt), crypto);
 }
 
 /*
@@ -239,14 +254,21 @@ static void sdp_make(char *buf, size_t sz, uint16_t port, uint8_t pt)
  * and the c= that applies to it (media level wins over session level).
  * <pt> must be among the formats of that m= line. Only loopback
  * addresses are accepted: rtpbench sends nowhere else.
+ * The profile must be RTP/SAVP when <key> is given, and that media's
+ * first a=crypto line of suite AES_CM_128_HMAC_SHA1_80 fills <key>;
+ * without <key> it must be RTP/AVP (ENOTSUP otherwise: the relay did
+ * not do the profile we asked for).
  */
 static int sdp_target(const char *p, size_t len, uint8_t pt,
-		      struct sockaddr_in *sa, char *err, size_t errsz)
+		      uint8_t *key, struct sockaddr_in *sa, char *err,
+		      size_t errsz)
 {
-	char sess_ip[64] = "", media_ip[64] = "";
+	char sess_ip[64] = "", media_ip[64] = "", proto[32] = "";
 	const char *end = p + len;
 	bool in_audio = false, seen_audio = false, has_pt = false;
+	bool has_key = false;
 	unsigned port = 0;
+	int e;
 
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
@@ -274,12 +296,29 @@ static int sdp_target(const char *p, size_t len, uint8_t pt,
 
 				port = (unsigned)strtoul(s, &s, 10);
 				tok = strtok_r(s, " ", &save); /* proto */
+				if (tok)
+					snprintf(proto, sizeof(proto), "%s",
+						 tok);
 				while (tok && (tok = strtok_r(NULL, " ",
 							      &save))) {
 					if ((unsigned)atoi(tok) == pt)
 						has_pt = true;
 				}
 			}
+		}
+		else if (in_audio && key && !has_key &&
+			 !strncmp(line, "a=crypto:", 9)) {
+			char suite[64], params[160];
+			unsigned tag;
+
+			if (sscanf(line + 9, "%u %63s %159s", &tag, suite,
+				   params) != 3 ||
+			    strcmp(suite, "AES_CM_128_HMAC_SHA1_80"))
+				continue;
+			e = rb_srtp_key_parse(params, key, err, errsz);
+			if (e)
+				return e;
+			has_key = true;
 		}
 		else if (!strncmp(line, "c=IN IP4 ", 9)) {
 			char *ip = seen_audio ? media_ip : sess_ip;
@@ -304,6 +343,16 @@ static int sdp_target(const char *p, size_t len, uint8_t pt,
 	if (!has_pt) {
 		snprintf(err, errsz, "SDP lacks payload type %u (%s)",
 			 (unsigned)pt, codec_name(pt));
+		return ENOTSUP;
+	}
+	if (strcmp(proto, key ? "RTP/SAVP" : "RTP/AVP")) {
+		snprintf(err, errsz, "SDP has %s, not %s", proto,
+			 key ? "RTP/SAVP" : "RTP/AVP");
+		return ENOTSUP;
+	}
+	if (key && !has_key) {
+		snprintf(err, errsz, "RTP/SAVP without an a=crypto line of "
+			 "AES_CM_128_HMAC_SHA1_80");
 		return ENOTSUP;
 	}
 	memset(sa, 0, sizeof(*sa));
@@ -341,7 +390,7 @@ static void put_common(struct benc *b, const struct rb_call_prm *prm,
 
 int rb_ng_call(struct rb_ng *ng, const struct rb_call_prm *prm,
 	       struct sockaddr_in *relay_a, struct sockaddr_in *relay_b,
-	       bool *refusedp, char *err, size_t errsz)
+	       uint8_t *rkey_a, bool *refusedp, char *err, size_t errsz)
 {
 	const struct bnode *root;
 	const char *sdp;
@@ -351,13 +400,19 @@ int rb_ng_call(struct rb_ng *ng, const struct rb_call_prm *prm,
 	int e;
 
 	*refusedp = false;
+	if (prm->srtp && (!prm->key_a || !rkey_a))
+		return EINVAL;
 
 	/* offer: A's SDP in, the SDP for B (where B sends) out */
-	sdp_make(mysdp, sizeof(mysdp), prm->port_a, prm->pt_a);
+	sdp_make(mysdp, sizeof(mysdp), prm->port_a, prm->pt_a,
+		 prm->srtp ? prm->key_a : NULL);
 	ng_begin(ng, &b);
 	benc_dict(&b);
 	benc_kstr(&b, "command", "offer");
 	put_common(&b, prm, mysdp);
+	/* the profile of the side the offer goes to: B stays plain */
+	if (prm->srtp)
+		benc_kstr(&b, "transport-protocol", "RTP/AVP");
 	if (prm->transcode) {
 		benc_kdict(&b, "codec");
 		benc_klist(&b, "transcode");
@@ -378,16 +433,16 @@ int rb_ng_call(struct rb_ng *ng, const struct rb_call_prm *prm,
 		return EBADMSG;
 	}
 	e = sdp_target(sdp, sdplen, prm->transcode ? prm->pt_b : prm->pt_a,
-		       relay_b, why, sizeof(why));
+		       NULL, relay_b, why, sizeof(why));
 	if (e) {
-		/* no codec toward B: the relay cannot transcode */
+		/* no codec or SAVP kept toward B: the relay cannot do it */
 		*refusedp = (e == ENOTSUP);
 		snprintf(err, errsz, "offer: %s", why);
 		return e;
 	}
 
 	/* answer: B's SDP in, the SDP for A (where A sends) out */
-	sdp_make(mysdp, sizeof(mysdp), prm->port_b, prm->pt_b);
+	sdp_make(mysdp, sizeof(mysdp), prm->port_b, prm->pt_b, NULL);
 	ng_begin(ng, &b);
 	benc_dict(&b);
 	benc_kstr(&b, "command", "answer");
@@ -404,7 +459,8 @@ int rb_ng_call(struct rb_ng *ng, const struct rb_call_prm *prm,
 		snprintf(err, errsz, "answer: reply without sdp");
 		return EBADMSG;
 	}
-	e = sdp_target(sdp, sdplen, prm->pt_a, relay_a, why, sizeof(why));
+	e = sdp_target(sdp, sdplen, prm->pt_a, prm->srtp ? rkey_a : NULL,
+		       relay_a, why, sizeof(why));
 	if (e) {
 		snprintf(err, errsz, "answer: %s", why);
 		return e;

@@ -6,8 +6,6 @@ import signal
 import subprocess
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
 from cdp import CHROMIUM, Browser, CdpError  # noqa: E402
 from sbctest import SRC_ROOT, wait_until  # noqa: E402
 from siptest import (DOMAIN, MediaEp, SipEnv, Sipp, find,  # noqa: E402
