@@ -1,6 +1,7 @@
 /* sbc/shmc.c  Consumer side of mediad's shared-memory segment */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <re.h>
@@ -31,6 +32,10 @@ static struct {
 	uint64_t       prev_busy[RINGS_MAX];
 	uint64_t       prev_loop[RINGS_MAX];
 	uint32_t       prev_gen;
+	/* call-id -> session index + 1 (0: empty), open addressing; a hint
+	 * checked against the segment on every use, refilled by one scan */
+	uint32_t      *idx;
+	uint32_t       idxmask;
 } sc;
 
 static const char *const ev_names[SHM_EV_MAX] = {
@@ -50,6 +55,8 @@ static void detach(const char *why)
 	tmr_cancel(&sc.tmr_drain);
 	shm_detach(&sc.seg);
 	memset(&sc.seg, 0, sizeof(sc.seg));
+	sc.idx = mem_deref(sc.idx);
+	sc.idxmask = 0;
 	sc.attached = false;
 	sc.last_err = 0;
 }
@@ -128,6 +135,15 @@ static void try_attach(void)
 		return;
 	}
 
+	{
+		/* twice the sessions, a power of two: short probe runs */
+		uint32_t sz = 64;
+
+		while (sz < 2 * sc.seg.hdr->nsessions && sz < (1u << 24))
+			sz <<= 1;
+		sc.idx = mem_zalloc(sz * sizeof(*sc.idx), NULL);
+		sc.idxmask = sc.idx ? sz - 1 : 0;
+	}
 	sc.attached = true;
 	sc.last_err = 0;
 	++sc.attaches;
@@ -160,37 +176,105 @@ void shmc_set_handler(shmc_event_h *h, void *arg)
 	sc.evarg = arg;
 }
 
+static uint32_t idx_hash(const char *callid, size_t n)
+{
+	uint32_t h = 2166136261u;     /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n && callid[i]; i++)
+		h = (h ^ (uint8_t)callid[i]) * 16777619u;
+	return h;
+}
+
+static const struct shm_session *sess_active(uint32_t i,
+					     const char *callid)
+{
+	const struct shm_session *ss = shm_session(&sc.seg, i);
+
+	if (!ss || atomic_load_explicit(&ss->state, memory_order_acquire) !=
+	    SHM_SESS_ACTIVE)
+		return NULL;
+	if (callid && strncmp(ss->callid, callid, sizeof(ss->callid)))
+		return NULL;
+	return ss;
+}
+
+/* Empty the index and put every active session in it: one scan. */
+static void idx_rebuild(void)
+{
+	uint32_t i, n = sc.seg.hdr->nsessions;
+
+	memset(sc.idx, 0, (sc.idxmask + 1) * sizeof(*sc.idx));
+	for (i = 0; i < n; i++) {
+		const struct shm_session *ss = sess_active(i, NULL);
+		uint32_t h;
+
+		if (!ss)
+			continue;
+		h = idx_hash(ss->callid, sizeof(ss->callid)) & sc.idxmask;
+		while (sc.idx[h])
+			h = (h + 1) & sc.idxmask;
+		sc.idx[h] = i + 1;
+	}
+}
+
+/* The active session of <callid>, through the index. */
+static const struct shm_session *idx_find(const char *callid)
+{
+	uint32_t h = idx_hash(callid, SIZE_MAX) & sc.idxmask;
+	uint32_t probes;
+
+	for (probes = 0; probes <= sc.idxmask && sc.idx[h]; probes++) {
+		const struct shm_session *ss = sess_active(sc.idx[h] - 1,
+							   callid);
+
+		if (ss)
+			return ss;
+		h = (h + 1) & sc.idxmask;
+	}
+	return NULL;
+}
+
 bool shmc_session(const char *callid, struct shmc_session *out)
 {
+	const struct shm_session *ss = NULL;
 	uint32_t i, n;
 	unsigned leg;
 
 	if (!sc.attached || !callid || !out)
 		return false;
 
-	n = sc.seg.hdr->nsessions;
-	for (i = 0; i < n; i++) {
-		const struct shm_session *ss = shm_session(&sc.seg, i);
-
-		if (!ss || atomic_load_explicit(&ss->state,
-						memory_order_acquire) !=
-		    SHM_SESS_ACTIVE)
-			continue;
-		if (strncmp(ss->callid, callid, sizeof(ss->callid)))
-			continue;
-		for (leg = 0; leg < 2; leg++) {
-			out->packets[leg] = atomic_load_explicit(
-				&ss->packets[leg], memory_order_relaxed);
-			out->bytes[leg] = atomic_load_explicit(
-				&ss->bytes[leg], memory_order_relaxed);
-			out->lost[leg] = atomic_load_explicit(
-				&ss->lost[leg], memory_order_relaxed);
-			out->jitter_us[leg] = atomic_load_explicit(
-				&ss->jitter_us[leg], memory_order_relaxed);
+	/*
+	 * Sessions come and go under mediad's hand, so the index is a
+	 * hint: a hit is checked against the segment; a miss rebuilds it
+	 * once (a scan, as before, that serves the lookups that follow).
+	 */
+	if (sc.idx) {
+		ss = idx_find(callid);
+		if (!ss) {
+			idx_rebuild();
+			ss = idx_find(callid);
 		}
-		return true;
 	}
-	return false;
+	else {
+		n = sc.seg.hdr->nsessions;
+		for (i = 0; i < n && !ss; i++)
+			ss = sess_active(i, callid);
+	}
+	if (!ss)
+		return false;
+
+	for (leg = 0; leg < 2; leg++) {
+		out->packets[leg] = atomic_load_explicit(
+			&ss->packets[leg], memory_order_relaxed);
+		out->bytes[leg] = atomic_load_explicit(
+			&ss->bytes[leg], memory_order_relaxed);
+		out->lost[leg] = atomic_load_explicit(
+			&ss->lost[leg], memory_order_relaxed);
+		out->jitter_us[leg] = atomic_load_explicit(
+			&ss->jitter_us[leg], memory_order_relaxed);
+	}
+	return true;
 }
 
 static uint64_t ld(const _Atomic uint64_t *v)
@@ -319,6 +403,8 @@ void shmc_stop(void)
 		shm_detach(&sc.seg);
 		sc.attached = false;
 	}
+	sc.idx = mem_deref(sc.idx);
+	sc.idxmask = 0;
 }
 
 bool shmc_attached(void)

@@ -5,7 +5,8 @@
  * streams through it and measures what comes out.
  *
  *   rtpbench --ng 127.0.0.1:22222 [--streams N | --find-max]
- *            [--duration S] [--codec pcmu|pcma] [--transcode] [--pid PID]
+ *            [--duration S] [--codec pcmu|pcma] [--transcode] [--srtp]
+ *            [--pid PID]
  *            [--soak HOURS] [--threads T] [--start N --step N --max N]
  *            [--rt PRIO] [--json]          (all options: rtpbench -h)
  *   rtpbench --bare BASEPORT ...     (barerelay: no NG; stream i uses
@@ -25,6 +26,17 @@
  * jitter (mean over legs), payload check (bit-exact, or close to the
  * tone when transcoding), the relay's CPU from /proc/PID/stat and our
  * own from /proc/self/stat, and how late our sends left (send_lag).
+ *
+ * --srtp makes leg A SDES-SRTP and leg B plain, as a trunk that encrypts
+ * facing a PBX that does not: A offers RTP/SAVP with an a=crypto key of
+ * its own (AES_CM_128_HMAC_SHA1_80, fresh per call) and the offer asks
+ * for RTP/AVP toward B (NG transport-protocol, as rtpengine reads it);
+ * the answer toward A carries the relay's key. A protects what it sends
+ * and unprotects what it receives with libsrtp2, in place, with sessions
+ * made before the run. A packet whose tag does not verify is lost (it
+ * matches no send) and is also counted as auth_fail; srtp_err counts
+ * other libsrtp failures. The crypto is ours too: bench_cpu_pct says
+ * what it cost.
  *
  * A run passes with loss < --max-loss (0.1%), p99 < --max-p99 (5 ms),
  * at most 0.1% bad payloads, and rtpbench itself keeping its schedule:
@@ -82,6 +94,7 @@ struct cfg {
 	unsigned  drain_ms;
 	uint8_t   pt_a;
 	bool      transcode;
+	bool      srtp;
 	pid_t     pid;
 	double    soak_h;
 	double    interval;
@@ -104,6 +117,7 @@ struct result {
 	double   setup_s;
 	uint64_t sent, recv, lost, dup, reorder, stray, bad, other;
 	uint64_t nobufs, tx_err, rx_err, remap;
+	uint64_t auth_fail, srtp_err;
 	double   loss_pct;
 	double   p50_ms, p99_ms, max_ms, jit_ms, jit_max_ms;
 	double   lag_p99_ms, lag_max_ms;
@@ -154,6 +168,8 @@ static void usage(FILE *f)
 "  --codec pcmu|pcma  codec of leg A (pcmu)\n"
 "  --transcode        leg B answers the other G.711 law; the relay\n"
 "                     converts (NG codec transcode)\n"
+"  --srtp             leg A SDES-SRTP (RTP/SAVP, AES_CM_128_HMAC_SHA1_80),\n"
+"                     leg B plain RTP/AVP; the relay en/decrypts (NG)\n"
 "  --pid PID          relay process whose CPU to report\n"
 "  --threads T        sender/receiver threads (1)\n"
 "  --rt PRIO          run them SCHED_FIFO at PRIO (0: no), so a busy\n"
@@ -238,7 +254,7 @@ enum {
 	OPT_THREADS, OPT_RT, OPT_LOCAL_BASE, OPT_FIND_MAX, OPT_START, OPT_STEP,
 	OPT_MAX, OPT_RESOLUTION, OPT_MAX_TIME, OPT_SOAK, OPT_INTERVAL,
 	OPT_MAX_LOSS, OPT_MAX_P99, OPT_MAX_LAG, OPT_NG_TMO, OPT_PING,
-	OPT_WAIT, OPT_JSON,
+	OPT_WAIT, OPT_JSON, OPT_SRTP,
 };
 
 static const struct option long_opts[] = {
@@ -251,6 +267,7 @@ static const struct option long_opts[] = {
 	{ "drain-ms",   required_argument, NULL, OPT_DRAIN },
 	{ "codec",      required_argument, NULL, OPT_CODEC },
 	{ "transcode",  no_argument,       NULL, OPT_TRANSCODE },
+	{ "srtp",       no_argument,       NULL, OPT_SRTP },
 	{ "pid",        required_argument, NULL, OPT_PID },
 	{ "threads",    required_argument, NULL, OPT_THREADS },
 	{ "rt",         required_argument, NULL, OPT_RT },
@@ -337,6 +354,9 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 			break;
 		case OPT_TRANSCODE:
 			c->transcode = true;
+			break;
+		case OPT_SRTP:
+			c->srtp = true;
 			break;
 		case OPT_PID:
 			err = parse_uint(optarg, 1, INT_MAX, &u);
@@ -428,6 +448,11 @@ static int parse_args(int argc, char **argv, struct cfg *c)
 			fprintf(stderr, "rtpbench: --soak overrides "
 				"--duration\n");
 		c->duration = c->soak_h * 3600.0;
+	}
+	if (c->bare && c->srtp) {
+		fprintf(stderr, "rtpbench: --srtp needs NG (the relay holds "
+			"the keys), not --bare\n");
+		return EINVAL;
 	}
 	if (c->bare && c->ping) {
 		fprintf(stderr, "rtpbench: --ping needs NG, not --bare\n");
@@ -669,6 +694,8 @@ static void summarize(const struct cfg *c, unsigned n,
 	r->tx_err = st->tx_err;
 	r->rx_err = st->rx_err;
 	r->remap = st->remap;
+	r->auth_fail = st->auth_fail;
+	r->srtp_err = st->srtp_err;
 	r->p50_ms = (double)rb_hist_pct(st->lat, 50) / 1e6;
 	r->p99_ms = (double)rb_hist_pct(st->lat, 99) / 1e6;
 	r->max_ms = (double)st->lat_max_ns / 1e6;
@@ -698,11 +725,13 @@ static void summarize(const struct cfg *c, unsigned n,
 	else if (r->bench_limited)
 		r->reason = "bench-limited";
 	else if (r->loss_pct >= c->max_loss)
-		r->reason = "loss";
+		r->reason = r->auth_fail * 2 > r->lost ? "srtp-auth" : "loss";
 	else if (r->p99_ms >= c->max_p99)
 		r->reason = "p99";
 	else if (st->bad * 1000 > st->recv)
 		r->reason = "bad-payload";
+	else if (st->srtp_err * 1000 > st->sent)
+		r->reason = "srtp-error";
 	else {
 		r->reason = "ok";
 		r->pass = true;
@@ -729,10 +758,11 @@ static void print_result(FILE *f, const struct cfg *c,
 
 	if (json) {
 		fprintf(f, "\"streams\":%u,\"pps\":%u,\"codec\":\"%s\","
-			"\"transcode\":%s,\"window_s\":%.2f,"
+			"\"transcode\":%s,\"srtp\":%s,\"window_s\":%.2f,"
 			"\"sent\":%llu,\"recv\":%llu,\"lost\":%llu,"
 			"\"loss_pct\":%.4f,\"dup\":%llu,\"reorder\":%llu,"
-			"\"stray\":%llu,\"bad\":%llu,\"p50_ms\":%.3f,"
+			"\"stray\":%llu,\"bad\":%llu,\"auth_fail\":%llu,"
+			"\"srtp_err\":%llu,\"p50_ms\":%.3f,"
 			"\"p99_ms\":%.3f,\"max_ms\":%.3f,\"jitter_ms\":%.3f,"
 			"\"relay_cpu_s\":%s,\"relay_cpu_pct\":%s,"
 			"\"cpu_per_mpkt_s\":%s,\"bench_cpu_s\":%.2f,"
@@ -740,27 +770,35 @@ static void print_result(FILE *f, const struct cfg *c,
 			"\"setup_s\":%.2f,\"result\":\"%s\",\"reason\":\"%s\"",
 			r->streams, r->streams * 100,
 			c->pt_a == RB_PT_PCMA ? "pcma" : "pcmu",
-			c->transcode ? "true" : "false", r->win_s,
+			c->transcode ? "true" : "false",
+			c->srtp ? "true" : "false", r->win_s,
 			(unsigned long long)r->sent,
 			(unsigned long long)r->recv,
 			(unsigned long long)r->lost, r->loss_pct,
 			(unsigned long long)r->dup,
 			(unsigned long long)r->reorder,
 			(unsigned long long)r->stray,
-			(unsigned long long)r->bad, r->p50_ms, r->p99_ms,
+			(unsigned long long)r->bad,
+			(unsigned long long)r->auth_fail,
+			(unsigned long long)r->srtp_err, r->p50_ms, r->p99_ms,
 			r->max_ms, r->jit_ms, relay, pct, per,
 			r->bench_cpu_s, r->bench_cpu_pct, r->lag_p99_ms,
 			r->setup_s, r->pass ? "PASS" : "FAIL", r->reason);
 		return;
 	}
-	fprintf(f, "streams=%u pps=%u codec=%s transcode=%d window=%.1fs "
+	fprintf(f, "streams=%u pps=%u codec=%s transcode=%d ",
+		r->streams, r->streams * 100,
+		c->pt_a == RB_PT_PCMA ? "pcma" : "pcmu", c->transcode);
+	if (c->srtp)
+		fprintf(f, "srtp=1 auth_fail=%llu srtp_err=%llu ",
+			(unsigned long long)r->auth_fail,
+			(unsigned long long)r->srtp_err);
+	fprintf(f, "window=%.1fs "
 		"sent=%llu recv=%llu lost=%llu loss=%.3f%% dup=%llu "
 		"reorder=%llu stray=%llu bad=%llu p50=%.3fms p99=%.3fms "
 		"max=%.3fms jitter=%.3fms relay_cpu=%s relay_cpu_pct=%s "
 		"cpu_per_mpkt=%s bench_cpu=%.2fs bench_cpu_pct=%.1f "
 		"send_lag_p99=%.3fms result=%s reason=%s",
-		r->streams, r->streams * 100,
-		c->pt_a == RB_PT_PCMA ? "pcma" : "pcmu", c->transcode,
 		r->win_s, (unsigned long long)r->sent,
 		(unsigned long long)r->recv, (unsigned long long)r->lost,
 		r->loss_pct, (unsigned long long)r->dup,
@@ -817,6 +855,7 @@ static int run_once(const struct cfg *c, struct rb_ng *ng, unsigned n,
 	struct rb_times tm;
 	unsigned i, ncalls = 0;
 	uint64_t t_setup;
+	uint8_t key_a[RB_SRTP_KEYLEN], rkey_a[RB_SRTP_KEYLEN];
 	uint8_t pt_b = c->transcode ?
 		(c->pt_a == RB_PT_PCMU ? RB_PT_PCMA : RB_PT_PCMU) : c->pt_a;
 	char err_s[256];
@@ -894,8 +933,19 @@ static int run_once(const struct cfg *c, struct rb_ng *ng, unsigned n,
 			prm.pt_a = c->pt_a;
 			prm.pt_b = pt_b;
 			prm.transcode = c->transcode;
+			if (c->srtp) {
+				err = rb_srtp_keygen(key_a);
+				if (err) {
+					fprintf(stderr, "rtpbench: SRTP key: "
+						"%s\n", strerror(err));
+					goto out;
+				}
+				prm.srtp = true;
+				prm.key_a = key_a;
+			}
 			err = rb_ng_call(ng, &prm, &a->relay, &b->relay,
-					 &refused, err_s, sizeof(err_s));
+					 rkey_a, &refused, err_s,
+					 sizeof(err_s));
 			if (err) {
 				fprintf(stderr, "rtpbench: stream %u: %s\n",
 					i, err_s);
@@ -908,7 +958,18 @@ static int run_once(const struct cfg *c, struct rb_ng *ng, unsigned n,
 		}
 		rb_leg_prepare(a, rnd());
 		rb_leg_prepare(b, rnd());
+		if (c->srtp) {
+			/* the relay normally keeps B's SSRC toward A */
+			err = rb_srtp_leg_open(a, key_a, rkey_a, b->ssrc);
+			if (err) {
+				fprintf(stderr, "rtpbench: stream %u: SRTP "
+					"session: %s\n", i, strerror(err));
+				goto out;
+			}
+		}
 	}
+	memset(key_a, 0, sizeof(key_a));
+	memset(rkey_a, 0, sizeof(rkey_a));
 	r->setup_s = (double)(rb_mono_ns() - t_setup) / 1e9;
 
 	err = rb_engine_start(&eng, legs, 2 * n, c->threads, (int)c->rt);
@@ -950,9 +1011,12 @@ static int run_once(const struct cfg *c, struct rb_ng *ng, unsigned n,
 				"failed\n", failed, ncalls);
 	}
 	if (legs) {
-		for (i = 0; i < 2 * n; i++)
+		for (i = 0; i < 2 * n; i++) {
+			/* the workers are joined: nobody uses the sessions */
+			rb_srtp_leg_close(&legs[i]);
 			if (legs[i].fd != -1)
 				close(legs[i].fd);
+		}
 	}
 	free(legs);
 	free(st);
@@ -1138,6 +1202,10 @@ int main(int argc, char **argv)
 	if (!rnd_state)
 		rnd_state = 1;
 	raise_nofile(2 * (c.find_max ? c.max : c.streams) + 256);
+	if (c.srtp && rb_srtp_init()) {
+		fprintf(stderr, "rtpbench: libsrtp init failed\n");
+		return EXIT_ERROR;
+	}
 
 	if (!c.bare) {
 		char why[200];
