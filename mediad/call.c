@@ -39,6 +39,7 @@ struct calls {
 	struct shm_session *sess;
 	uint32_t       delete_delay;
 	uint32_t       gen;            /* generation source */
+	struct dtls   *dtls;
 	struct calls_ctr ctr;
 };
 
@@ -101,6 +102,7 @@ int calls_init(struct calls **cp, const struct calls_prm *prm)
 	calls_set_advertised(c, prm->advertised ? prm->advertised : "");
 	c->sess = prm->sessions;
 	c->delete_delay = prm->delete_delay;
+	c->dtls = prm->dtls;
 	c->ctr.ncalls = c->ncalls;
 	*cp = c;
 	return 0;
@@ -138,6 +140,13 @@ void calls_fini(struct calls *c)
 
 	if (!c)
 		return;
+	if (c->v) {
+		for (i = 0; i < c->ncalls; i++) {
+			dtls_conn_free(c->v[i].leg[0].dc);
+			dtls_conn_free(c->v[i].leg[1].dc);
+			c->v[i].leg[0].dc = c->v[i].leg[1].dc = NULL;
+		}
+	}
 	if (c->streams) {
 		for (i = 0; i < 2 * c->ncalls; i++) {
 			stream_close(&c->streams[i]);
@@ -294,6 +303,9 @@ int call_new(struct calls *c, const char *id, size_t len,
 	memset(call->leg, 0, sizeof(call->leg));
 	call->leg[0].port = p0;
 	call->leg[1].port = p1;
+	call->leg[0].call = call->leg[1].call = call;
+	call->leg[1].idx = 1;
+	call->owner = c;
 	memcpy(call->id, id, len);
 	call->id[len] = '\0';
 	{
@@ -312,6 +324,7 @@ int call_new(struct calls *c, const char *id, size_t len,
 	s0->peer = s1;
 	s1->peer = s0;
 	s0->call_idx = s1->call_idx = idx;
+	s0->call_gen = s1->call_gen = call->gen;
 	s0->leg = 0;
 	s1->leg = 1;
 	memset(&s0->next, 0, sizeof(s0->next));
@@ -498,6 +511,12 @@ void call_delete(struct calls *c, struct call *call)
 	if (call->state != CALL_ACTIVE)
 		return;
 	call_set_transcoding(c, call, false);
+	/* DTLS lives on this thread only: gone now, its late records are
+	 * dropped by the generation check */
+	for (i = 0; i < 2; i++) {
+		dtls_conn_free(call->leg[i].dc);
+		call->leg[i].dc = NULL;
+	}
 	hash_unlink(c, call);
 	call->state = CALL_DYING;
 	call->dnext = c->dying;
@@ -642,4 +661,14 @@ void calls_counters(const struct calls *c, struct calls_ctr *ctr)
 	ctr->ports_free = 0;
 	for (s = 0; s < c->ports.nslices; s++)
 		ctr->ports_free += ports_free(&c->ports, s);
+}
+
+struct dtls *calls_dtls(const struct calls *c)
+{
+	return c->dtls;
+}
+
+struct calls_ctr *calls_ctr_mut(struct calls *c)
+{
+	return &c->ctr;
 }

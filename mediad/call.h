@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dtls.h"
 #include "sdes.h"
 #include "sdp.h"
 #include "stream.h"
@@ -29,6 +30,9 @@
 #define CALL_TAG_MAX  64
 #define CALL_FMT_MAX  16      /* offer formats remembered for the answer */
 #define CALL_SDES_MAX 2       /* a=crypto lines mediad offers a leg */
+#define CALL_MID_MAX  32
+#define CALL_UFRAG_LEN 8      /* our ICE ufrag toward a leg */
+#define CALL_PWD_LEN  24      /* our ICE password (RFC 8839: >= 22) */
 
 struct calls;
 struct worker;
@@ -71,6 +75,26 @@ struct call_leg {
 	struct sdes_key peer;          /* its key */
 	struct sdes_key out_key;
 	struct sdes_key ours[CALL_SDES_MAX]; /* offered to it; [0] agreed */
+	/* WebRTC toward this leg (webrtc.c) */
+	struct call *call;             /* back: the call holding this leg */
+	uint8_t  idx;                  /* 0 or 1 */
+	bool     ice;                  /* we are its ICE-lite peer */
+	bool     dtls;                 /* DTLS-SRTP: keys from a handshake */
+	bool     mux;                  /* a=rtcp-mux in what we send it */
+	bool     mux_offered;          /* its own offer had a=rtcp-mux */
+	bool     mux_req;              /* rtcp-mux require: muxed at once */
+	bool     bundle;               /* a=group:BUNDLE in what we send it */
+	bool     have_fp;              /* <fp> is its a=fingerprint */
+	bool     dfail_logged;
+	enum sdp_setup setup;          /* our a=setup toward it */
+	enum dtls_state dstate;
+	struct dtls_fp fp;
+	struct dtls_conn *dc;          /* its DTLS association, or NULL */
+	union stream_addr dpeer;       /* where its DTLS records come from */
+	char     mid[CALL_MID_MAX];    /* a=mid in what we send it, "" none */
+	char     ufrag[CALL_UFRAG_LEN + 1];  /* ours, kept across offers */
+	char     pwd[CALL_PWD_LEN + 1];
+	char     rufrag[STREAM_UFRAG_MAX];   /* its ufrag, "" not known */
 };
 
 struct call {
@@ -89,6 +113,7 @@ struct call {
 	uint64_t delete_at_ms;         /* 0: not scheduled */
 	struct call_leg leg[2];        /* 0: the first offer's from-tag */
 	struct call_fmt fmt[CALL_FMT_MAX];
+	struct calls *owner;
 };
 
 struct calls_prm {
@@ -100,6 +125,8 @@ struct calls_prm {
 	const char *advertised;        /* written into SDP */
 	struct shm_session *sessions;  /* [ncalls] or NULL */
 	uint32_t delete_delay;         /* seconds, default of NG delete */
+	struct dtls *dtls;             /* certificate for DTLS-SRTP; NULL:
+	                                  none (UDP/TLS is refused) */
 };
 
 /* Counters for "statistics" and tests. */
@@ -112,6 +139,9 @@ struct calls_ctr {
 	uint64_t deleted;
 	uint32_t transcoding;          /* active calls that transcode */
 	uint32_t ports_free;           /* RTP/RTCP pairs */
+	uint64_t dtls_up;              /* handshakes that gave keys */
+	uint64_t dtls_failed;          /* failed, fingerprint mismatch
+	                                  included: the leg is ended */
 };
 
 /* Startup only: pools for <prm>. Returns 0 and *cp, or an errno. */
@@ -186,5 +216,9 @@ void call_set_transcoding(struct calls *c, struct call *call, bool on);
  * reclaim calls whose streams the workers let go. */
 void calls_tick(struct calls *c, uint64_t now_ms);
 void calls_counters(const struct calls *c, struct calls_ctr *ctr);
+/* The DTLS identity (or NULL) and the counters webrtc.c keeps. */
+struct dtls *calls_dtls(const struct calls *c);
+struct calls_ctr *calls_ctr_mut(struct calls *c);
+
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -21,6 +22,9 @@
 #include "call.h"
 #include "worker.h"
 #include "sdes.h"
+#include "dtls.h"
+#include "relay.h"
+#include "webrtc.h"
 #include "mediad.h"
 
 #define RING_SLOTS      4096    /* event records per shm ring */
@@ -43,6 +47,8 @@ struct mediad {
 	uint32_t nworkers;
 	struct ngsrv *ng;
 	struct calls *calls;
+	struct dtls *dtls;            /* our certificate, SSL_CTX */
+	int dtlsfd;                   /* eventfd: workers queued DTLS */
 	uint64_t start_ms;
 	uint32_t reloads;
 
@@ -102,6 +108,16 @@ static void stats_fill(struct ngcmd_stats *st, void *arg)
 		st->srtp_auth_fail += af;
 		st->srtp_replay += rp;
 		st->srtp_error += er;
+		{
+			struct relay_wctr wc;
+
+			worker_webrtc_counters(md->workers[i], &wc);
+			st->stun_ok += wc.stun_ok;
+			st->stun_fail += wc.stun_fail;
+			st->dtls_in += wc.dtls_in;
+			st->dtls_drop += wc.dtls_drop;
+			st->demux_drop += wc.demux_drop;
+		}
 	}
 	st->packet_rate = md->rate_pkts;
 	st->byte_rate = md->rate_bytes;
@@ -116,6 +132,8 @@ static void stats_fill(struct ngcmd_stats *st, void *arg)
 		st->sessions_managed = cc.created;
 		st->sessions_rejected = cc.rejected;
 		st->transcoded_media = cc.transcoding;
+		st->dtls_up = cc.dtls_up;
+		st->dtls_failed = cc.dtls_failed;
 	}
 }
 
@@ -204,6 +222,7 @@ static int workers_start(struct mediad *md)
 			 * port pair of the worker's slice, plus cancels */
 			.nslots = 2 * ((md->conf.port_max - md->conf.port_min
 					+ 1) / 2 / md->nworkers + 1) + 1024,
+			.wake_fd = md->dtlsfd,
 		};
 
 		err = worker_start(&md->workers[i], &prm);
@@ -231,6 +250,7 @@ static int calls_start(struct mediad *md)
 		.advertised = md->conf.advertised_ip.text,
 		.sessions = shm_session(&md->seg, 0),
 		.delete_delay = md->conf.delete_delay,
+		.dtls = md->dtls,
 	};
 	int err = calls_init(&md->calls, &prm);
 
@@ -279,6 +299,7 @@ int mediad_start(struct mediad **mdp, const struct mconf *conf,
 	snprintf(md->path, sizeof(md->path), "%s", path);
 	md->verbose = verbose;
 	md->sigfd = -1;
+	md->dtlsfd = -1;
 	md->start_ms = clock_ms();
 	md->last_tick_ms = md->start_ms;
 	md->nworkers = mconf_nworkers(conf);
@@ -296,6 +317,20 @@ int mediad_start(struct mediad **mdp, const struct mconf *conf,
 	err = sdes_global_init();      /* libsrtp, before any NG command */
 	if (err)
 		goto out;
+	/* DTLS: the certificate, and the eventfd workers wake us with */
+	err = dtls_init(&md->dtls);
+	if (err) {
+		log_err("dtls", "cannot make the DTLS certificate: %s",
+			strerror(err));
+		goto out;
+	}
+	log_info("dtls", "certificate fingerprint sha-256 %s",
+		 dtls_fingerprint(md->dtls));
+	md->dtlsfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (md->dtlsfd == -1) {
+		err = errno;
+		goto out;
+	}
 	err = shm_start(md);
 	if (err)
 		goto out;
@@ -453,9 +488,26 @@ static bool on_signal(struct mediad *md)
 	return stop;
 }
 
+/* DTLS datagrams the workers queued: to their legs' handshakes. */
+static void dtls_drain(struct mediad *md)
+{
+	static struct relay_dgram d;      /* control thread only */
+	uint64_t v;
+	uint32_t i;
+	unsigned n;
+
+	if (read(md->dtlsfd, &v, sizeof(v)) != sizeof(v) && errno != EAGAIN)
+		log_warn("dtls", "eventfd read: %m");
+	for (i = 0; i < md->nworkers; i++) {
+		for (n = 0; n < RELAY_DTLSQ &&
+			     worker_dtls_pop(md->workers[i], &d); n++)
+			webrtc_input(md->calls, &d);
+	}
+}
+
 int mediad_run(struct mediad *md)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	uint64_t now, next_tick;
 	sigset_t term;
 
@@ -466,10 +518,12 @@ int mediad_run(struct mediad *md)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = md->sigfd;
 	pfd[1].events = POLLIN;
+	pfd[2].fd = md->dtlsfd;
+	pfd[2].events = POLLIN;
 	next_tick = clock_ms() + TICK_MS;
 
 	for (;;) {
-		int n;
+		int n, wait, dt;
 
 		now = clock_ms();
 		if (now >= next_tick) {
@@ -479,7 +533,12 @@ int mediad_run(struct mediad *md)
 				next_tick = now + TICK_MS;
 		}
 
-		n = poll(pfd, 2, (int)(next_tick - now));
+		/* DTLS retransmission timers may want us sooner */
+		wait = (int)(next_tick - now);
+		dt = webrtc_tick(md->calls);
+		if (dt >= 0 && dt < wait)
+			wait = dt;
+		n = poll(pfd, 3, wait);
 		if (n == -1) {
 			int err = errno;
 
@@ -492,6 +551,8 @@ int mediad_run(struct mediad *md)
 			break;
 		if (pfd[0].revents & POLLIN)
 			ngsrv_recv(md->ng, NG_BUDGET);
+		if (pfd[2].revents & POLLIN)
+			dtls_drain(md);
 	}
 
 	/* From here SIGTERM/SIGINT take their default action: a second
@@ -524,6 +585,9 @@ void mediad_stop(struct mediad *md)
 	}
 	/* the workers let go of every stream: sockets may close now */
 	calls_fini(md->calls);
+	dtls_fini(md->dtls);             /* after every association */
+	if (md->dtlsfd != -1)
+		close(md->dtlsfd);
 	free(md->workers);
 	free(md->stalled);
 

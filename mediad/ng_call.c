@@ -15,6 +15,7 @@
 #include "call.h"
 #include "ngcmd.h"
 #include "ng_call.h"
+#include "webrtc.h"
 
 #define LIST_LIMIT  32    /* rtpengine's default for "list" */
 
@@ -34,6 +35,7 @@ struct ng_opts {
 	unsigned sdes_only;           /* SDES-only-<suite>; 0: all */
 	int64_t delete_delay;         /* -1: not given */
 	struct sdp_codec_ops ops;
+	struct webrtc_opts w;         /* ICE, DTLS, rtcp-mux, generate-mid */
 };
 
 static const char *fmt_reason(struct arena *a, const char *fallback,
@@ -135,6 +137,13 @@ static const char *opts_parse(struct ng_opts *o, const struct bnode *req,
 				o->fatal = true;
 			else if (str_is(it, "SDES-off"))
 				o->sdes_off = true;
+			else if (str_is(it, "generate-mid"))
+				o->w.generate_mid = true;
+			else if (it->v.s.len > 9 &&
+				 !memcmp(it->v.s.p, "rtcp-mux-", 9) &&
+				 webrtc_mux_value(&o->w, it->v.s.p,
+						  it->v.s.len))
+				;
 			else if (sdes_flag(o, it->v.s.p, it->v.s.len))
 				;
 			else if (sdp_codec_ops_flag(&o->ops, it->v.s.p,
@@ -160,14 +169,33 @@ static const char *opts_parse(struct ng_opts *o, const struct bnode *req,
 	}
 
 	n = bnode_get(req, "ICE");
-	if (n && !str_is(n, "remove") && !str_is(n, "default") &&
-	    !str_is(n, "optional"))
+	if (n && str_is(n, "remove"))
+		o->w.ice = WEBRTC_ICE_REMOVE;
+	else if (n && str_is(n, "force"))
+		o->w.ice = WEBRTC_ICE_FORCE;
+	else if (n && !str_is(n, "default") && !str_is(n, "optional"))
 		return unsupported(a, "ICE", n);
 
 	n = bnode_get(req, "DTLS");
-	if (n && !str_is(n, "off") && !str_is(n, "no") &&
-	    !str_is(n, "disable"))
+	if (n && (str_is(n, "off") || str_is(n, "no") ||
+		  str_is(n, "disable")))
+		o->w.dtls = WEBRTC_DTLS_OFF;
+	else if (n && str_is(n, "passive"))
+		o->w.dtls = WEBRTC_DTLS_PASSIVE;
+	else if (n)
 		return unsupported(a, "DTLS", n);
+
+	n = bnode_get(req, "rtcp-mux");
+	if (n && n->type == BN_LIST) {
+		for (it = n->v.c.head; it; it = it->next) {
+			if (it->type != BN_STR ||
+			    !webrtc_mux_value(&o->w, it->v.s.p, it->v.s.len))
+				return unsupported(a, "rtcp-mux", it);
+		}
+	}
+	else if (n && (n->type != BN_STR ||
+		       !webrtc_mux_value(&o->w, n->v.s.p, n->v.s.len)))
+		return unsupported(a, "rtcp-mux", n);
 
 	n = bnode_get(req, "record-call");
 	if (n && !str_is(n, "no") && !str_is(n, "off"))
@@ -180,7 +208,8 @@ static const char *opts_parse(struct ng_opts *o, const struct bnode *req,
 		    (o->proto != SDP_PROTO_RTP_AVP &&
 		     o->proto != SDP_PROTO_RTP_AVPF &&
 		     o->proto != SDP_PROTO_RTP_SAVP &&
-		     o->proto != SDP_PROTO_RTP_SAVPF))
+		     o->proto != SDP_PROTO_RTP_SAVPF &&
+		     !webrtc_proto_dtls(o->proto)))
 			return unsupported(a, "transport-protocol", n);
 		o->have_proto = true;
 	}
@@ -306,7 +335,8 @@ static const char *sdp_out(struct sdp_session *s, struct sdp_media *m,
 	size_t len;
 	int err;
 
-	sdp_ice_remove(s);
+	if (webrtc_sdp(c, to, s, m))
+		return "Out of memory";
 	if (sdp_conn_set_all(s, calls_advertised(c)))
 		return "Cannot rewrite c=";
 	sdp_media_ports_set(m, to->port, (uint16_t)(to->port + 1));
@@ -730,6 +760,10 @@ const char *ng_offer(struct ngcmd *nc, const struct bnode *req,
 	why = srtp_offer(c, call, ol, s, m, &o, a);
 	if (why)
 		goto fail;
+	why = webrtc_offer(c, call, ol, s, m, o.have_proto ? o.proto :
+			   m->proto, &o.w);
+	if (why)
+		goto fail;
 
 	why = sdp_out(s, m, c, &call->leg[1 - ol], &o, a, b);
 	if (why)
@@ -776,6 +810,7 @@ const char *ng_answer(struct ngcmd *nc, const struct bnode *req,
 	struct sdp_session *s;
 	struct sdp_media *m, om;
 	struct stream *so, *sr;
+	enum sdp_proto aproto;
 	struct sdp_err e;
 	struct ng_opts o;
 	struct call *call;
@@ -818,7 +853,12 @@ const char *ng_answer(struct ngcmd *nc, const struct bnode *req,
 	leg_learn(&call->leg[1 - ol], &sr->next, s, m, &o);
 	plan_apply(&so->next, &plan, &plan.a, &plan.b);
 	plan_apply(&sr->next, &plan, &plan.b, &plan.a);
+	aproto = m->proto;            /* srtp_answer() sets the offerer's */
 	why = srtp_answer(c, call, ol, s, m, &o, a);
+	if (why)
+		return why;
+	why = webrtc_answer(c, call, ol, s, m, aproto, o.have_proto ? o.proto :
+			    call->leg[ol].proto, &o.w);
 	if (why)
 		return why;
 
@@ -979,7 +1019,24 @@ const char *ng_query(struct ngcmd *nc, const struct bnode *req,
 		benc_klist(b, "streams");
 		benc_dict(b);
 		benc_kint(b, "local port", lg->port);
-		addr_dict(b, "endpoint", &lg->addr, 0, NULL);
+		/* rtpengine's "endpoint" is the learned one: the latched
+		 * peer once there is one, the SDP address before */
+		{
+			union stream_addr la;
+
+			if (c && stream_latched(call_stream(c, call, i), &la))
+				addr_dict(b, "endpoint", &la, 0, NULL);
+			else
+				addr_dict(b, "endpoint", &lg->addr, 0, NULL);
+		}
+		if (lg->ice)
+			benc_kstr(b, "ICE", "lite");
+		if (lg->dtls) {
+			benc_kstr(b, "DTLS", webrtc_dtls_state(lg));
+			if (lg->dc && lg->dstate == DTLS_FAILED)
+				benc_kstr(b, "DTLS error",
+					  dtls_conn_why(lg->dc));
+		}
 		addr_dict(b, "advertised endpoint", NULL, lg->port,
 			  calls_advertised(c));
 		benc_kdict(b, "stats");

@@ -119,6 +119,13 @@ static const char *ng_statistics(struct ngcmd *nc, const struct bnode *req,
 	benc_kint(b, "srtpauthfailures", (int64_t)st.srtp_auth_fail);
 	benc_kint(b, "srtpreplays", (int64_t)st.srtp_replay);
 	benc_kint(b, "srtperrors", (int64_t)st.srtp_error);
+	benc_kint(b, "stunanswered", (int64_t)st.stun_ok);
+	benc_kint(b, "stunrefused", (int64_t)st.stun_fail);
+	benc_kint(b, "dtlspackets", (int64_t)st.dtls_in);
+	benc_kint(b, "dtlsdropped", (int64_t)st.dtls_drop);
+	benc_kint(b, "demuxdropped", (int64_t)st.demux_drop);
+	benc_kint(b, "dtlshandshakes", (int64_t)st.dtls_up);
+	benc_kint(b, "dtlsfailures", (int64_t)st.dtls_failed);
 	benc_kint(b, "ngdropped", (int64_t)st.ng_dropped);
 	benc_kint(b, "ngcached", (int64_t)st.ng_cached);
 	benc_kint(b, "ngunknown", (int64_t)nc->unknown);

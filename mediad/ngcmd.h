@@ -33,6 +33,13 @@ struct ngcmd_stats {
 	uint64_t srtp_auth_fail;       /* SRTP packets failing their tag */
 	uint64_t srtp_replay;
 	uint64_t srtp_error;           /* not negotiated yet, no room */
+	uint64_t stun_ok;              /* ICE checks answered */
+	uint64_t stun_fail;            /* refused (400/401) or dropped */
+	uint64_t dtls_in;              /* DTLS records to the control thread */
+	uint64_t dtls_drop;
+	uint64_t demux_drop;           /* not STUN, DTLS, RTP nor RTCP */
+	uint64_t dtls_up;              /* handshakes that gave keys */
+	uint64_t dtls_failed;          /* legs ended by a failed handshake */
 	uint64_t packet_rate;
 	uint64_t byte_rate;
 	uint64_t error_rate;

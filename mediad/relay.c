@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "g711.h"
 #include "sdes.h"
@@ -12,6 +13,7 @@
 #include "shm.h"
 #include "slot.h"
 #include "stream.h"
+#include "stun.h"
 #include "relay.h"
 
 #define BGID        0      /* the provided-buffer group of the ring */
@@ -155,6 +157,8 @@ static bool latch(struct stream *st, union stream_addr *peer, bool *latched,
 		*peer = *src;
 		*latched = true;
 		st->latch_ns = now;
+		if (peer == &st->peer_rtp)
+			stream_latch_publish(st, src);
 		return true;
 	}
 	return !c->strict;
@@ -240,6 +244,133 @@ static bool srtp_out(struct relay *r, struct stream *to, uint8_t *pkt,
 
 static slot_done_h tx_done;
 
+/* Send <len> bytes at <pkt> (in buffer <bid>) from socket <fd> of <st>
+ * to <dst>. Returns false when no SQE was to be had (the caller
+ * recycles the buffer). */
+static bool send_buf(struct relay *r, struct stream *st, int fd,
+		     uint16_t bid, uint8_t *pkt, uint32_t len,
+		     const union stream_addr *dst)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+	struct sendctx *ctx;
+
+	if (!sqe)
+		return false;
+	ctx = &r->sends[bid];
+	ctx->s.done = tx_done;
+	ctx->s.arg = r;
+	ctx->st = st;
+	ctx->bid = bid;
+	ctx->dst = *dst;
+	ctx->iov.iov_base = pkt;
+	ctx->iov.iov_len = len;
+	memset(&ctx->msg, 0, sizeof(ctx->msg));
+	ctx->msg.msg_name = &ctx->dst;
+	ctx->msg.msg_namelen = addr_len(dst);
+	ctx->msg.msg_iov = &ctx->iov;
+	ctx->msg.msg_iovlen = 1;
+	io_uring_prep_sendmsg(sqe, fd, &ctx->msg, 0);
+	io_uring_sqe_set_data(sqe, &ctx->s);
+	++st->inflight;
+	++r->nsends;
+	return true;
+}
+
+/*
+ * A STUN message on socket <which> of ICE-lite leg <st> (RFC 8445
+ * section 7.3, as the controlled agent). A Binding request whose
+ * USERNAME is ours and whose MESSAGE-INTEGRITY verifies with our
+ * password gets a success response, built in place over the request,
+ * and latches its source: always with USE-CANDIDATE (the controlling
+ * agent nominated it), otherwise only while nothing is latched. A
+ * request we cannot authenticate gets 401 (unknown USERNAME, bad
+ * MESSAGE-INTEGRITY) or 400 (either missing), never a success (RFC
+ * 5389 section 10.1.2). Indications and responses are dropped.
+ * Returns true when the buffer went to a send.
+ */
+static bool stun_in(struct relay *r, struct stream *st, unsigned which,
+		    uint16_t bid, uint8_t *pkt, uint32_t len, uint32_t room,
+		    const union stream_addr *src, uint64_t now)
+{
+	const struct stream_cfg *c = &st->cfg;
+	struct stun_msg m;
+	uint16_t code = 0;
+	size_t n;
+
+	if (stun_parse(&m, pkt, len) || m.type != STUN_BINDING_REQ ||
+	    stun_check_fp(&m, pkt) == EBADMSG) {
+		ctr_add(&r->stun_fail, 1);
+		return false;
+	}
+	if (!m.user || !m.mi_off)
+		code = 400;
+	else if (m.ulen <= c->ufrag_len || m.user[c->ufrag_len] != ':' ||
+		 memcmp(m.user, c->ufrag, c->ufrag_len) ||
+		 (c->rufrag_len && (m.ulen - c->ufrag_len - 1 !=
+				    c->rufrag_len ||
+				    memcmp(m.user + c->ufrag_len + 1,
+					   c->rufrag, c->rufrag_len))))
+		code = 401;
+	else if (stun_check_mi(&m, pkt, c->pwd, c->pwd_len))
+		code = 401;
+
+	if (code) {
+		ctr_add(&r->stun_fail, 1);
+		n = stun_build_error(pkt, room, pkt + 8, code);
+	}
+	else {
+		union stream_addr *peer = which ? &st->peer_rtcp :
+			&st->peer_rtp;
+		bool *latched = which ? &st->latched_rtcp : &st->latched;
+
+		ctr_add(&r->stun_ok, 1);
+		if (!c->asymmetric && (m.use_cand || !*latched) &&
+		    (!*latched || !addr_eq(peer, src))) {
+			*peer = *src;
+			*latched = true;
+			if (!which)
+				stream_latch_publish(st, src);
+		}
+		if (*latched && addr_eq(peer, src))
+			st->latch_ns = now;
+		n = stun_build_success(pkt, room, pkt + 8, &src->sa, c->pwd,
+				       c->pwd_len);
+	}
+	if (!n)
+		return false;
+	return send_buf(r, st, which ? st->fd_rtcp : st->fd_rtp, bid, pkt,
+			(uint32_t)n, src);
+}
+
+/* A DTLS record from <st>: a copy goes to the control thread. */
+static void dtls_in(struct relay *r, struct stream *st, unsigned which,
+		    const uint8_t *pkt, uint32_t len,
+		    const union stream_addr *src)
+{
+	uint32_t head = atomic_load_explicit(&r->dq_head,
+					     memory_order_acquire);
+	uint32_t tail = atomic_load_explicit(&r->dq_tail,
+					     memory_order_relaxed);
+	struct relay_dgram *d;
+
+	/* DTLS-SRTP runs on the RTP component only (rtcp-mux, as
+	 * browsers do) */
+	if (!st->cfg.dtls || which || len > RELAY_DGRAM_MAX || !r->dq ||
+	    tail - head >= RELAY_DTLSQ) {
+		ctr_add(&r->dtls_drop, 1);
+		return;
+	}
+	d = &r->dq[tail & (RELAY_DTLSQ - 1)];
+	d->st = st;
+	d->call_gen = st->call_gen;
+	d->len = (uint16_t)len;
+	d->src = *src;
+	memcpy(d->data, pkt, len);
+	atomic_store_explicit(&r->dq_tail, tail + 1, memory_order_release);
+	ctr_add(&r->dtls_in, 1);
+	r->wake = true;
+}
+
 /*
  * One datagram in buffer <bid> received on socket <which> of <st>.
  * Returns true when it was handed to a send, which recycles the buffer;
@@ -254,8 +385,6 @@ static bool rx_packet(struct relay *r, struct stream *st, unsigned which,
 	union stream_addr src;
 	struct stream *peer = st->peer;
 	struct shm_session *ss = NULL;
-	struct io_uring_sqe *sqe;
-	struct sendctx *ctx;
 	struct rtp_hdr h;
 	uint8_t *pkt;
 	uint32_t len;
@@ -278,6 +407,23 @@ static bool rx_packet(struct relay *r, struct stream *st, unsigned which,
 		ctr_add(&ss->bytes[st->leg], len);
 	}
 	st->last_rx_ns = now;
+
+	/*
+	 * RFC 7983 by the first byte: 128..191 RTP/RTCP (the hot path,
+	 * tested first), 0..3 STUN, 20..63 DTLS, anything else dropped
+	 */
+	if (len && (pkt[0] < 128 || pkt[0] > 191)) {
+		if (stun_first_byte(pkt[0]) && st->cfg.ice)
+			return stun_in(r, st, which, bid, pkt, len,
+				       (uint32_t)(buf + r->bufsz - pkt),
+				       &src, now);
+		if (pkt[0] >= 20 && pkt[0] <= 63) {
+			dtls_in(r, st, which, pkt, len, &src);
+			return false;
+		}
+		ctr_add(&r->demux_drop, 1);
+		goto drop;
+	}
 
 	rtcp = which == 1 || (st->cfg.rtcp_mux && rtp_is_rtcp(pkt, len));
 	/* SRTP first: nothing unauthenticated may latch or be counted
@@ -319,27 +465,8 @@ static bool rx_packet(struct relay *r, struct stream *st, unsigned which,
 	if (peer->cfg.srtp && !srtp_out(r, peer, pkt, &len, rtcp,
 					(uint32_t)(buf + r->bufsz - pkt)))
 		goto drop;
-	sqe = get_sqe(r);
-	if (!sqe)
+	if (!send_buf(r, peer, fd, bid, pkt, len, dst))
 		goto drop;
-
-	ctx = &r->sends[bid];
-	ctx->s.done = tx_done;
-	ctx->s.arg = r;
-	ctx->st = peer;
-	ctx->bid = bid;
-	ctx->dst = *dst;
-	ctx->iov.iov_base = pkt;
-	ctx->iov.iov_len = len;
-	memset(&ctx->msg, 0, sizeof(ctx->msg));
-	ctx->msg.msg_name = &ctx->dst;
-	ctx->msg.msg_namelen = addr_len(dst);
-	ctx->msg.msg_iov = &ctx->iov;
-	ctx->msg.msg_iovlen = 1;
-	io_uring_prep_sendmsg(sqe, fd, &ctx->msg, 0);
-	io_uring_sqe_set_data(sqe, &ctx->s);
-	++peer->inflight;
-	++r->nsends;
 	return true;
  drop:
 	ctr_add(&r->stats->packets_dropped, 1);
@@ -504,6 +631,7 @@ void relay_add(struct relay *r, struct stream *st)
 	st->ssrc = 0;
 	st->lost_pub = 0;
 	st->latched = st->latched_rtcp = st->have_ssrc = false;
+	stream_latch_publish(st, &st->peer_rtp);     /* none */
 	st->dying = st->timed_out = false;
 	st->rearm = 0;
 	st->rnext = NULL;
@@ -529,9 +657,13 @@ void relay_update(struct relay *r, struct stream *st)
 
 	(void)r;
 	cfg_take(st);
-	if (moved) {
+	/* an ICE leg's peer is where its checks come from, whatever its
+	 * c= says (often 0.0.0.0 or an mDNS name's default) */
+	if (moved && !st->cfg.ice) {
 		st->latched = st->latched_rtcp = false;
 		st->timed_out = false;
+		memset(&st->peer_rtp, 0, sizeof(st->peer_rtp));
+		stream_latch_publish(st, &st->peer_rtp);
 	}
 }
 
@@ -693,9 +825,20 @@ int relay_init(struct relay *r, const struct relay_prm *prm)
 	atomic_init(&r->srtp_auth_fail, 0);
 	atomic_init(&r->srtp_replay, 0);
 	atomic_init(&r->srtp_error, 0);
+	atomic_init(&r->stun_ok, 0);
+	atomic_init(&r->stun_fail, 0);
+	atomic_init(&r->dtls_in, 0);
+	atomic_init(&r->dtls_drop, 0);
+	atomic_init(&r->demux_drop, 0);
+	atomic_init(&r->dq_head, 0);
+	atomic_init(&r->dq_tail, 0);
+	r->wake_fd = prm->wake_fd;
 	log_limit_init(&r->ll, 1000, 5);
 	if (r->nbufs & (r->nbufs - 1) || r->nbufs > 32768 || r->bufsz < 256)
 		return EINVAL;
+	r->dq = calloc(RELAY_DTLSQ, sizeof(*r->dq));
+	if (!r->dq)
+		return ENOMEM;
 	return bufs_start(r);
 }
 
@@ -706,6 +849,8 @@ void relay_fini(struct relay *r)
 	free(r->br);
 	free(r->bufs);
 	free(r->sends);
+	free(r->dq);
+	r->dq = NULL;
 	r->br = NULL;
 	r->bufs = NULL;
 	r->sends = NULL;
@@ -726,6 +871,47 @@ void relay_turn_end(struct relay *r)
 	}
 	if (r->rearm)
 		rearm_run(r);
+	if (r->wake) {
+		uint64_t one = 1;
+
+		r->wake = false;
+		if (r->wake_fd != -1 &&
+		    write(r->wake_fd, &one, sizeof(one)) != sizeof(one))
+			log_limit(&r->ll, LOG_LVL_WARN, "relay", "worker %u: "
+				  "DTLS wake-up: %s", r->idx, strerror(errno));
+	}
+}
+
+bool relay_dtls_pop(struct relay *r, struct relay_dgram *d)
+{
+	uint32_t head = atomic_load_explicit(&r->dq_head,
+					     memory_order_relaxed);
+	uint32_t tail = atomic_load_explicit(&r->dq_tail,
+					     memory_order_acquire);
+	const struct relay_dgram *e;
+
+	if (!r->dq || head == tail)
+		return false;
+	e = &r->dq[head & (RELAY_DTLSQ - 1)];
+	d->st = e->st;
+	d->call_gen = e->call_gen;
+	d->len = e->len;
+	d->src = e->src;
+	memcpy(d->data, e->data, e->len);
+	atomic_store_explicit(&r->dq_head, head + 1, memory_order_release);
+	return true;
+}
+
+void relay_webrtc_counters(const struct relay *r, struct relay_wctr *w)
+{
+	w->stun_ok = atomic_load_explicit(&r->stun_ok, memory_order_relaxed);
+	w->stun_fail = atomic_load_explicit(&r->stun_fail,
+					    memory_order_relaxed);
+	w->dtls_in = atomic_load_explicit(&r->dtls_in, memory_order_relaxed);
+	w->dtls_drop = atomic_load_explicit(&r->dtls_drop,
+					    memory_order_relaxed);
+	w->demux_drop = atomic_load_explicit(&r->demux_drop,
+					     memory_order_relaxed);
 }
 
 uint32_t relay_sends(const struct relay *r)

@@ -17,6 +17,27 @@ struct shm_ring;
 struct stream;
 struct sendctx;
 
+#include "stream.h"
+
+/*
+ * A DTLS datagram a worker hands to the control thread (which runs the
+ * handshakes, dtls.h). The queue is per worker, single producer (the
+ * worker) and single consumer (the control thread), RELAY_DTLSQ
+ * entries, copied in and out; full means the datagram is dropped and
+ * counted (DTLS retransmits). The worker writes <wake_fd> (an eventfd
+ * the control thread polls) once per loop turn that queued something.
+ */
+#define RELAY_DTLSQ       256
+#define RELAY_DGRAM_MAX   1500
+
+struct relay_dgram {
+	struct stream *st;         /* the leg it came in on */
+	uint32_t call_gen;         /* st->call_gen at the time */
+	uint16_t len;
+	union stream_addr src;
+	uint8_t  data[RELAY_DGRAM_MAX];
+};
+
 /*
  * One worker's relay: its provided-buffer ring (4096 x 2048 bytes by
  * default), one send context per buffer, and the streams handed to the
@@ -54,6 +75,17 @@ struct relay {
 	_Atomic uint64_t srtp_auth_fail;  /* SRTP/SRTCP failing its tag */
 	_Atomic uint64_t srtp_replay;     /* replayed or too old */
 	_Atomic uint64_t srtp_error;      /* no session yet, no tailroom */
+	_Atomic uint64_t stun_ok;         /* Binding requests answered */
+	_Atomic uint64_t stun_fail;       /* refused: 400/401, dropped */
+	_Atomic uint64_t dtls_in;         /* DTLS records queued to control */
+	_Atomic uint64_t dtls_drop;       /* not for DTLS, or queue full */
+	_Atomic uint64_t demux_drop;      /* first byte neither STUN, DTLS
+	                                     nor RTP/RTCP (RFC 7983) */
+	struct relay_dgram *dq;    /* [RELAY_DTLSQ] */
+	_Atomic uint32_t dq_head;  /* consumer: next to read */
+	_Atomic uint32_t dq_tail;  /* producer: next to write */
+	int      wake_fd;
+	bool     wake;             /* queued this turn: write wake_fd */
 };
 
 struct relay_prm {
@@ -67,6 +99,7 @@ struct relay_prm {
 	uint32_t timeout_s;        /* media timeout; 0: none */
 	uint32_t nbufs;            /* power of two; 0: 4096 */
 	uint32_t bufsz;            /* 0: 2048 */
+	int      wake_fd;          /* DTLS queue wake-up; -1: none */
 };
 
 /* Startup only: allocate the buffers and register them with <ring> as
@@ -95,6 +128,16 @@ void relay_scan(struct relay *r, uint64_t now_ns);
 uint32_t relay_sends(const struct relay *r);
 void     relay_set_timeout(struct relay *r, uint32_t seconds);
 uint64_t relay_timeouts(const struct relay *r);
+
+/* Control thread: the oldest queued DTLS datagram into *<d>; false
+ * when the queue is empty. */
+bool     relay_dtls_pop(struct relay *r, struct relay_dgram *d);
+
+struct relay_wctr {
+	uint64_t stun_ok, stun_fail, dtls_in, dtls_drop, demux_drop;
+};
+/* WebRTC counters (any thread: relaxed loads). */
+void     relay_webrtc_counters(const struct relay *r, struct relay_wctr *w);
 /* SRTP drops (any thread: relaxed loads). */
 void     relay_srtp_counters(const struct relay *r, uint64_t *auth_fail,
 			     uint64_t *replay, uint64_t *error);

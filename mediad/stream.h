@@ -42,6 +42,8 @@ enum stream_xc {
 };
 
 #define STREAM_PT_ANY  0xff    /* no payload-type mapping */
+#define STREAM_UFRAG_MAX 64    /* ICE ufrag (RFC 8839: 4..256 chars) */
+#define STREAM_PWD_MAX   64    /* ICE password (22..256 chars) */
 
 union stream_addr {
 	struct sockaddr     sa;
@@ -71,6 +73,21 @@ struct stream_cfg {
 	 */
 	bool     srtp;
 	struct srtp_ctx_t_ *srtp_in, *srtp_out;
+	/*
+	 * WebRTC (webrtc.c). <ice>: STUN Binding requests on its sockets
+	 * are answered (ICE-lite) when USERNAME is "<ufrag>:<rufrag>" (any
+	 * <rufrag> while it is not known: its answer is not in yet) and
+	 * MESSAGE-INTEGRITY verifies with <pwd>; a valid check latches
+	 * its source. <dtls>: DTLS records on its RTP socket go to the
+	 * control thread (relay.h: the DTLS queue), which runs the
+	 * handshake and sets <srtp_in>/<srtp_out> from its keys.
+	 */
+	bool     ice;
+	bool     dtls;
+	uint8_t  ufrag_len, rufrag_len, pwd_len;
+	char     ufrag[STREAM_UFRAG_MAX];
+	char     rufrag[STREAM_UFRAG_MAX];
+	char     pwd[STREAM_PWD_MAX];
 };
 
 #define STREAM_RETIRED_MAX 8
@@ -80,6 +97,7 @@ struct stream {
 	struct stream *peer;          /* the call's other leg */
 	int      fd_rtp, fd_rtcp;
 	uint32_t call_idx;            /* shm_session index */
+	uint32_t call_gen;            /* its call's generation (DTLS queue) */
 	uint8_t  leg;                 /* 0: offerer side, 1: answerer */
 	struct stream_cfg next;       /* control writes while !pending */
 	_Atomic uint32_t pending;
@@ -106,6 +124,12 @@ struct stream {
 	bool     timed_out;
 	uint8_t  rearm;               /* bit per socket: re-arm at turn end */
 
+	/* the worker writes, anyone reads: the latched RTP peer, as
+	 * 32-bit words under a sequence count (odd: being written) */
+	_Atomic uint32_t lseq;
+	_Atomic uint32_t lpub[8];     /* a union stream_addr; family 0:
+	                                 none latched */
+
 	/* control thread only */
 	bool     del_retry;           /* a DEL the queue refused */
 	bool     retire_armed;        /* an UPDATE that drops <retired> went */
@@ -113,5 +137,50 @@ struct stream {
 	struct srtp_ctx_t_ *retired[STREAM_RETIRED_MAX]; /* the worker may
 	                                 still use them: freed later */
 };
+
+_Static_assert(sizeof(union stream_addr) <= 8 * sizeof(uint32_t),
+	       "lpub holds a union stream_addr");
+
+/* Worker: publish <a> (family 0: none) as the latched peer of <st>. */
+static inline void stream_latch_publish(struct stream *st,
+					const union stream_addr *a)
+{
+	uint32_t w[8] = { 0 }, seq;
+	unsigned i;
+
+	__builtin_memcpy(w, a, sizeof(*a));
+	seq = atomic_load_explicit(&st->lseq, memory_order_relaxed);
+	atomic_store_explicit(&st->lseq, seq + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	for (i = 0; i < 8; i++)
+		atomic_store_explicit(&st->lpub[i], w[i],
+				      memory_order_relaxed);
+	atomic_store_explicit(&st->lseq, seq + 2, memory_order_release);
+}
+
+/* Any thread: the latched peer of <st> into *<a>. False when none (or
+ * the worker kept rewriting it). */
+static inline bool stream_latched(const struct stream *st,
+				  union stream_addr *a)
+{
+	uint32_t w[8], s1, s2;
+	unsigned i, tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		s1 = atomic_load_explicit(&st->lseq, memory_order_acquire);
+		if (s1 & 1)
+			continue;
+		for (i = 0; i < 8; i++)
+			w[i] = atomic_load_explicit(&st->lpub[i],
+						    memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&st->lseq, memory_order_relaxed);
+		if (s1 == s2) {
+			__builtin_memcpy(a, w, sizeof(*a));
+			return a->sa.sa_family != 0;
+		}
+	}
+	return false;
+}
 
 #endif

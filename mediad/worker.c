@@ -381,6 +381,7 @@ int worker_start(struct worker **wp, const struct worker_prm *prm)
 			.timeout_s = prm->timeout_s,
 			.nbufs = nbufs,
 			.bufsz = prm->bufsz,
+			.wake_fd = prm->wake_fd > 0 ? prm->wake_fd : -1,
 		};
 
 		err = relay_init(&w->relay, &rp);
@@ -500,6 +501,16 @@ void worker_srtp_counters(const struct worker *w, uint64_t *auth_fail,
 			  uint64_t *replay, uint64_t *error)
 {
 	relay_srtp_counters(&w->relay, auth_fail, replay, error);
+}
+
+bool worker_dtls_pop(struct worker *w, struct relay_dgram *d)
+{
+	return relay_dtls_pop(&w->relay, d);
+}
+
+void worker_webrtc_counters(const struct worker *w, struct relay_wctr *c)
+{
+	relay_webrtc_counters(&w->relay, c);
 }
 
 uint64_t worker_ncmds(const struct worker *w)

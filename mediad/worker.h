@@ -39,6 +39,8 @@ struct worker_prm {
 	uint32_t timeout_s;       /* media timeout; 0: none */
 	uint32_t nbufs;           /* packet buffers, power of two; 0: 4096 */
 	uint32_t bufsz;           /* bytes each; 0: 2048 */
+	int      wake_fd;         /* eventfd written when DTLS datagrams
+	                             are queued (relay.h); -1 or 0: none */
 };
 
 /*
@@ -84,6 +86,12 @@ uint64_t worker_timeouts(const struct worker *w);
 /* SRTP packets dropped: failed authentication, replays, the rest. */
 void     worker_srtp_counters(const struct worker *w, uint64_t *auth_fail,
 			      uint64_t *replay, uint64_t *error);
+struct relay_dgram;
+struct relay_wctr;
+/* Control thread: the oldest DTLS datagram the worker queued. */
+bool     worker_dtls_pop(struct worker *w, struct relay_dgram *d);
+void     worker_webrtc_counters(const struct worker *w,
+				struct relay_wctr *c);
 /* Commands the worker has handled. */
 uint64_t worker_ncmds(const struct worker *w);
 
