@@ -19,9 +19,11 @@
 #define REG_EXPIRES_MIN   60     /* shorter: 423 Interval Too Brief */
 /*
  * libre 1.1.0 closes a TCP/TLS connection after 900 s without traffic
- * from the peer, and tells nobody. A phone that sends no keepalives of
- * its own keeps its connection up only by registering again, so over
- * those transports bindings last at most this long.
+ * from the peer (a binding goes with its connection: conn_gone()). A
+ * phone that sends no keepalives of its own keeps its connection up only
+ * by registering again, so over those transports bindings last at most
+ * this long. WS/WSS connections have no idle timer (ws_conn_fixup() in
+ * sipsrv.c) and libre pings them every 15 s.
  */
 #define REG_EXPIRES_STREAM 600
 #define REG_CONTACTS_MAX  10     /* per AOR */
@@ -53,6 +55,8 @@ struct contact {
 	char           *callid;
 	struct sa       src;
 	enum sip_transp tp;
+	void           *conn;    /* libre's connection of a TCP/TLS/WS/WSS
+				    REGISTER (msg->sock), referenced */
 	uint32_t        cseq;
 	uint64_t        expires; /* unix seconds */
 	uint8_t         ka_slot; /* second of the keepalive period */
@@ -99,6 +103,7 @@ static struct {
 	unsigned      naors;
 	unsigned      ncontacts;
 	uint64_t      pings;
+	uint64_t      conn_drops;  /* bindings gone with their connection */
 	uint64_t      writes;
 	uint64_t      db_errors;
 	bool          started;
@@ -130,6 +135,7 @@ static void contact_destructor(void *arg)
 	struct contact *c = arg;
 
 	list_unlink(&c->le);
+	mem_deref(c->conn);
 	mem_deref(c->aor);
 	mem_deref(c->uri);
 	mem_deref(c->ua);
@@ -342,7 +348,30 @@ static void keepalive(const struct contact *c)
 	mem_deref(mb);
 }
 
-/* Every second: drop what expired, ping this second's UDP contacts. */
+/*
+ * True when the connection <c> registered over has closed. libre 1.1.0
+ * reports a close only through sip_keepalive_start(), and that only
+ * for TCP/TLS (WS/WSS: EPROTONOSUPPORT) and at the price of CRLF pings
+ * that close the connection of a client that does not answer them. So
+ * the binding holds a reference to libre's connection object
+ * (msg->sock) and asks libre, through a message that names it, for the
+ * connection's TCP socket: libre drops that socket when the connection
+ * closes (peer close, error, idle timeout), so NULL means gone.
+ */
+static bool conn_gone(const struct contact *c)
+{
+	struct sip_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.sock = c->conn;
+	m.tp = c->tp;
+	return sip_msg_tcpconn(&m) == NULL;
+}
+
+/*
+ * Every second: drop what expired or lost its connection, ping this
+ * second's UDP contacts.
+ */
 static void tick_h(void *arg)
 {
 	uint64_t now = now_unix();
@@ -369,6 +398,14 @@ static void tick_h(void *arg)
 						  "expired", c->aor, c->uri);
 					contact_remove(c);
 				}
+				else if (c->conn && conn_gone(c)) {
+					log_info("registrar", "%s: %s: its %s "
+						 "connection closed", c->aor,
+						 c->uri,
+						 sip_transp_name(c->tp));
+					++reg.conn_drops;
+					contact_remove(c);
+				}
 				else if (c->tp == SIP_TRANSP_UDP &&
 					 c->ka_slot == slot) {
 					keepalive(c);
@@ -387,11 +424,15 @@ static int dup_pl(char **dst, const struct pl *pl)
 	return pl_strdup(dst, pl);
 }
 
-/* Fill <c>'s changeable fields; strings are replaced only on success. */
+/*
+ * Fill <c>'s changeable fields; strings are replaced only on success.
+ * <sock> is libre's msg->sock: for a stream transport the connection,
+ * which <c> then references (NULL: none known, a row loaded at start).
+ */
 static int contact_set(struct contact *c, const struct pl *uri,
 		       const struct pl *ua, const struct pl *callid,
 		       uint32_t cseq, const struct sa *src,
-		       enum sip_transp tp, uint64_t expires)
+		       enum sip_transp tp, void *sock, uint64_t expires)
 {
 	char *nuri = NULL, *nua = NULL, *ncid = NULL;
 	struct pl ual = ua ? *ua : pl_null;
@@ -420,6 +461,10 @@ static int contact_set(struct contact *c, const struct pl *uri,
 	c->cseq = cseq;
 	c->src = *src;
 	c->tp = tp;
+	if (c->conn != sock) {
+		mem_deref(c->conn);
+		c->conn = tp != SIP_TRANSP_UDP ? mem_ref(sock) : NULL;
+	}
 	c->expires = expires;
 	return 0;
 }
@@ -431,7 +476,7 @@ static int contact_set(struct contact *c, const struct pl *uri,
 static int contact_new(struct contact **cp, struct aor *a,
 		       const struct pl *uri, const struct pl *ua,
 		       const struct pl *callid, uint32_t cseq,
-		       const struct sa *src, enum sip_transp tp,
+		       const struct sa *src, enum sip_transp tp, void *sock,
 		       uint64_t expires)
 {
 	struct contact *c;
@@ -442,7 +487,8 @@ static int contact_new(struct contact **cp, struct aor *a,
 		return ENOMEM;
 	c->aor = mem_ref(a->key);
 	c->ka_slot = (uint8_t)(rand_u32() % REG_KEEPALIVE_S);
-	err = contact_set(c, uri, ua, callid, cseq, src, tp, expires);
+	err = contact_set(c, uri, ua, callid, cseq, src, tp, sock,
+			  expires);
 	if (err) {
 		mem_deref(c);
 		return err;
@@ -698,11 +744,11 @@ static int apply(struct aor *a, const struct parse *p,
 		if (c)
 			err = contact_set(c, &b->uri, ua, &msg->callid,
 					  msg->cseq.num, &msg->src, msg->tp,
-					  now + b->expires);
+					  msg->sock, now + b->expires);
 		else
 			err = contact_new(&c, a, &b->uri, ua, &msg->callid,
 					  msg->cseq.num, &msg->src, msg->tp,
-					  now + b->expires);
+					  msg->sock, now + b->expires);
 		if (!err)
 			queue(c);
 	}
@@ -892,12 +938,12 @@ static int load_row(sqlite3_stmt *st)
 	if (c)
 		err = contact_set(c, &uri, &ua, &callid,
 				  (uint32_t)sqlite3_column_int64(st, 7),
-				  &src, tp, (uint64_t)
+				  &src, tp, NULL, (uint64_t)
 				  sqlite3_column_int64(st, 5));
 	else
 		err = contact_new(NULL, a, &uri, &ua, &callid,
 				  (uint32_t)sqlite3_column_int64(st, 7),
-				  &src, tp, (uint64_t)
+				  &src, tp, NULL, (uint64_t)
 				  sqlite3_column_int64(st, 5));
 	(void)aor_prune(a);
 	return err;
@@ -999,7 +1045,8 @@ static bool walk_aor(const struct aor *a, uint64_t now,
 	for (le = list_head(&a->contacts); le; le = le->next) {
 		const struct contact *c = le->data;
 
-		if (c->expires <= now)
+		/* gone but not yet swept by the tick: unreachable */
+		if (c->expires <= now || (c->conn && conn_gone(c)))
 			continue;
 		rc.aor = a->key;
 		rc.uri = c->uri;
@@ -1080,9 +1127,11 @@ int registrar_debug(struct re_printf *pf, void *unused)
 	(void)unused;
 
 	return re_hprintf(pf, "registrar: aors=%u contacts=%u queued=%u "
-			  "written=%llu db_errors=%llu pings=%llu",
+			  "written=%llu db_errors=%llu pings=%llu "
+			  "conn_drops=%llu",
 			  reg.naors, reg.ncontacts, list_count(&reg.queue),
 			  (unsigned long long)reg.writes,
 			  (unsigned long long)reg.db_errors,
-			  (unsigned long long)reg.pings);
+			  (unsigned long long)reg.pings,
+			  (unsigned long long)reg.conn_drops);
 }

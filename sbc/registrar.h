@@ -35,7 +35,9 @@ void registrar_stop(void);
 /*
  * A REGISTER that matched no transaction. Always replies: 401 challenge,
  * 403, 400, 423 with Min-Expires, or 200 with every current Contact of
- * the AOR and its expires. Changes are persisted.
+ * the AOR and its expires. Changes are persisted. A binding made over
+ * a TCP/TLS/WS/WSS connection goes (and its row) within a second of that
+ * connection closing; calls reach it over that connection.
  */
 void registrar_request(const struct sip_msg *msg);
 

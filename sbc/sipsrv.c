@@ -1,6 +1,7 @@
 /* sbc/sipsrv.c  The SIP stack: listeners and dispatch of incoming requests */
 #include <stdarg.h>
 #include <string.h>
+#include <strings.h>
 
 #include <re.h>
 
@@ -40,6 +41,8 @@ static struct {
 	const char      *tls_cert;    /* during start only */
 	unsigned         nlisteners;
 	bool             draining;
+	bool             ws_fixups;   /* libre 1.1.0: see ws_conn_fixup() */
+	uint64_t         ws_fixed;    /* WebSocket connections adopted */
 } ss;
 
 /* A wildcard listener being expanded into one per local address. */
@@ -262,6 +265,149 @@ static void reply_options(const struct sip_msg *msg)
 	stats_sip_response(200);
 }
 
+/* ---- libre 1.1.0's WebSocket server, made usable ---------------------- */
+
+/*
+ * Three defects of libre 1.1.0's SIP-over-WebSocket server side (read in
+ * its src/sip/transp.c and src/websock/websock.c) stop RFC 7118 clients:
+ *
+ * 1. websock_accept() answers the upgrade with a 101 that lacks
+ *    "Sec-WebSocket-Protocol: sip". A browser that asked for "sip" (they
+ *    all do) fails such a handshake (RFC 6455 4.1; WHATWG WebSockets).
+ * 2. http_req_handler() arms the connection's 32 s accept timer and
+ *    nothing re-arms or cancels it for WebSocket: every WS/WSS
+ *    connection is closed 32 s after its handshake, mid-call or not.
+ * 3. An accepted WebSocket connection is never marked established, so
+ *    a request we send toward its peer (an INVITE to a registered
+ *    browser, the ACK of its 2xx, a BYE) is queued on it and never sent.
+ *
+ * Later libre releases fixed 1 and 2 (websock_accept_proto(), the timer
+ * removed); 3 was still there upstream when this was written. The fix
+ * of 1 adds the header only where it is missing, so it is harmless on a
+ * libre that sends it; those of 2 and 3 write libre's private data and
+ * run with libre 1.1.0 only (checked at start).
+ */
+
+/*
+ * 1: libre's websock_accept() calls http_reply() through the PLT, so this
+ * definition in the executable takes its place (ELF interposition). It
+ * does what libre's does -- status line, the caller's headers, one
+ * tcp_send() -- and adds the subprotocol to a WebSocket 101. libre's SIP
+ * transport accepts only upgrades that asked for exactly "sip", so "sip"
+ * is the one to confirm. sbc serves HTTP with libmicrohttpd; libre's
+ * HTTP server carries only the WebSocket listeners.
+ */
+int http_reply(struct http_conn *conn, uint16_t scode, const char *reason,
+	       const char *fmt, ...)
+{
+	struct tcp_conn *tc = conn ? http_conn_tcp(conn) : NULL;
+	struct mbuf *mb;
+	char *hdrs = NULL;
+	va_list ap;
+	int err;
+
+	if (!conn || !scode || !reason)
+		return EINVAL;
+	if (!tc)
+		return ENOTCONN;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		err = re_vsdprintf(&hdrs, fmt, ap);
+		va_end(ap);
+		if (err)
+			return err;
+	}
+
+	mb = mbuf_alloc(512);
+	if (!mb) {
+		mem_deref(hdrs);
+		return ENOMEM;
+	}
+	err = mbuf_printf(mb, "HTTP/1.1 %u %s\r\n", scode, reason);
+	if (!hdrs) {
+		err |= mbuf_write_str(mb, "Content-Length: 0\r\n\r\n");
+	}
+	else if (scode == 101 && strcasestr(hdrs, "Sec-WebSocket-Accept:") &&
+		 !strcasestr(hdrs, "Sec-WebSocket-Protocol:")) {
+		/* the header block ends in an empty line: go in before it */
+		size_t n = strlen(hdrs);
+
+		if (n >= 2 && !strcmp(hdrs + n - 2, "\r\n"))
+			n -= 2;
+		err |= mbuf_write_mem(mb, (uint8_t *)hdrs, n);
+		err |= mbuf_write_str(mb, "Sec-WebSocket-Protocol: sip\r\n"
+				      "\r\n");
+	}
+	else {
+		err |= mbuf_write_str(mb, hdrs);
+	}
+	if (!err) {
+		mb->pos = 0;
+		err = tcp_send(tc, mb);
+	}
+	mem_deref(mb);
+	mem_deref(hdrs);
+	return err;
+}
+
+/*
+ * libre 1.1.0's private struct sip_conn (src/sip/transp.c), member for
+ * member; every member type is public. Only ws_conn_fixup() reads it,
+ * and only after the fields it can check against the message match.
+ */
+struct libre110_sip_conn {
+	struct le            he;
+	struct list          ql;
+	struct list          kal;
+	struct tmr           tmr;
+	struct tmr           tmr_ka;
+	struct sa            laddr;
+	struct sa            paddr;
+	struct tls_conn     *sc;
+	struct tcp_conn     *tc;
+	struct mbuf         *mb;
+	struct sip          *sip;
+	uint32_t             ka_interval;
+	bool                 established;
+	enum sip_transp      tp;
+	struct websock_conn *websock_conn;
+};
+
+/*
+ * 2 and 3, on the connection message <msg> came over: the first message
+ * on an accepted WS/WSS connection marks it established and cancels its
+ * accept timer (what later libre does: no idle timer on WebSocket; a
+ * dead peer is found by libre's WebSocket pings every 15 s failing at
+ * the TCP level). The fields that can be checked against <msg> are
+ * checked first; on any mismatch nothing is written.
+ */
+static void ws_conn_fixup(const struct sip_msg *msg)
+{
+	struct libre110_sip_conn *c;
+
+	if (!ss.ws_fixups || !msg->sock || (msg->tp != SIP_TRANSP_WS &&
+					    msg->tp != SIP_TRANSP_WSS))
+		return;
+
+	c = msg->sock;
+	if (c->established)
+		return;
+	if (c->sip != ss.sip || c->tp != msg->tp || c->tc || c->sc ||
+	    !sip_msg_tcpconn(msg) ||
+	    !sa_cmp(&c->paddr, &msg->src, SA_ALL) ||
+	    !sa_cmp(&c->laddr, &msg->dst, SA_ALL)) {
+		log_warn("sip", "libre's WebSocket connection object is not "
+			 "laid out as in libre 1.1.0: fix-ups off; calls "
+			 "toward WS/WSS phones will fail");
+		ss.ws_fixups = false;
+		return;
+	}
+	tmr_cancel(&c->tmr);
+	c->established = true;
+	++ss.ws_fixed;
+}
+
 /*
  * Every request that matches no transaction of libre's lands here; the
  * message is libre's and lives for this call only. Nothing is handed
@@ -271,6 +417,7 @@ static bool request_handler(const struct sip_msg *msg, void *arg)
 {
 	(void)arg;
 
+	ws_conn_fixup(msg);
 	stats_sip_request(&msg->met);
 	if (log_enabled(LOG_LVL_DEBUG)) {
 		char src[64];
@@ -308,6 +455,7 @@ static bool response_handler(const struct sip_msg *msg, void *arg)
 {
 	(void)arg;
 
+	ws_conn_fixup(msg);
 	if (b2bua_response(msg))
 		return true;
 
@@ -355,6 +503,11 @@ int sipsrv_start(const struct sbc_config *cfg)
 		return EINVAL;
 
 	memset(&ss, 0, sizeof(ss));
+	ss.ws_fixups = !strcmp(sys_libre_version_get(), "1.1.0");
+	if (!ss.ws_fixups && (cfg->sip_ws.len || cfg->sip_wss.len))
+		log_warn("sip", "libre %s is not 1.1.0: its WebSocket "
+			 "connections are used as they are",
+			 sys_libre_version_get());
 
 	err = dnsc_start();
 	if (err)
@@ -438,6 +591,7 @@ int sipsrv_debug(struct re_printf *pf, void *unused)
 {
 	(void)unused;
 
-	return re_hprintf(pf, "sip: listeners=%u draining=%s", ss.nlisteners,
-			  ss.draining ? "yes" : "no");
+	return re_hprintf(pf, "sip: listeners=%u draining=%s ws_adopted=%llu",
+			  ss.nlisteners, ss.draining ? "yes" : "no",
+			  (unsigned long long)ss.ws_fixed);
 }
