@@ -117,7 +117,9 @@ struct result {
 	double   setup_s;
 	uint64_t sent, recv, lost, dup, reorder, stray, bad, other;
 	uint64_t nobufs, tx_err, rx_err, remap;
-	uint64_t auth_fail, srtp_err;
+	uint64_t auth_fail, auth_fail_all, srtp_err;
+	double   srtp_us;            /* mean libsrtp call, sampled */
+	double   srtp_cpu_pct;       /* our CPU in libsrtp (estimate) */
 	double   loss_pct;
 	double   p50_ms, p99_ms, max_ms, jit_ms, jit_max_ms;
 	double   lag_p99_ms, lag_max_ms;
@@ -695,6 +697,15 @@ static void summarize(const struct cfg *c, unsigned n,
 	r->rx_err = st->rx_err;
 	r->remap = st->remap;
 	r->auth_fail = st->auth_fail;
+	r->auth_fail_all = st->auth_fail_all;
+	if (st->srtp_samples)
+		r->srtp_us = (double)st->srtp_ns / 1e3 /
+			(double)st->srtp_samples;
+	/* half the window's sends are A's (protected), half B's
+	 * (unprotected at A, give or take the loss): one call each */
+	if (c->srtp && r->win_s > 0)
+		r->srtp_cpu_pct = 100.0 * r->srtp_us * 1e-6 *
+			(double)st->sent / r->win_s;
 	r->srtp_err = st->srtp_err;
 	r->p50_ms = (double)rb_hist_pct(st->lat, 50) / 1e6;
 	r->p99_ms = (double)rb_hist_pct(st->lat, 99) / 1e6;
@@ -718,12 +729,13 @@ static void summarize(const struct cfg *c, unsigned n,
 		r->lag_p99_ms > c->max_lag;
 
 	r->pass = false;
+	/* our lag first: it can also starve our receives */
 	if (r->aborted)
 		r->reason = "aborted";
-	else if (!st->recv)
-		r->reason = "no-packets";
 	else if (r->bench_limited)
 		r->reason = "bench-limited";
+	else if (!st->recv)
+		r->reason = "no-packets";
 	else if (r->loss_pct >= c->max_loss)
 		r->reason = r->auth_fail * 2 > r->lost ? "srtp-auth" : "loss";
 	else if (r->p99_ms >= c->max_p99)
@@ -762,7 +774,9 @@ static void print_result(FILE *f, const struct cfg *c,
 			"\"sent\":%llu,\"recv\":%llu,\"lost\":%llu,"
 			"\"loss_pct\":%.4f,\"dup\":%llu,\"reorder\":%llu,"
 			"\"stray\":%llu,\"bad\":%llu,\"auth_fail\":%llu,"
-			"\"srtp_err\":%llu,\"p50_ms\":%.3f,"
+			"\"auth_fail_all\":%llu,\"srtp_err\":%llu,"
+			"\"srtp_us\":%.2f,\"srtp_cpu_pct\":%.1f,"
+			"\"p50_ms\":%.3f,"
 			"\"p99_ms\":%.3f,\"max_ms\":%.3f,\"jitter_ms\":%.3f,"
 			"\"relay_cpu_s\":%s,\"relay_cpu_pct\":%s,"
 			"\"cpu_per_mpkt_s\":%s,\"bench_cpu_s\":%.2f,"
@@ -780,7 +794,9 @@ static void print_result(FILE *f, const struct cfg *c,
 			(unsigned long long)r->stray,
 			(unsigned long long)r->bad,
 			(unsigned long long)r->auth_fail,
-			(unsigned long long)r->srtp_err, r->p50_ms, r->p99_ms,
+			(unsigned long long)r->auth_fail_all,
+			(unsigned long long)r->srtp_err, r->srtp_us,
+			r->srtp_cpu_pct, r->p50_ms, r->p99_ms,
 			r->max_ms, r->jit_ms, relay, pct, per,
 			r->bench_cpu_s, r->bench_cpu_pct, r->lag_p99_ms,
 			r->setup_s, r->pass ? "PASS" : "FAIL", r->reason);
@@ -790,9 +806,11 @@ static void print_result(FILE *f, const struct cfg *c,
 		r->streams, r->streams * 100,
 		c->pt_a == RB_PT_PCMA ? "pcma" : "pcmu", c->transcode);
 	if (c->srtp)
-		fprintf(f, "srtp=1 auth_fail=%llu srtp_err=%llu ",
+		fprintf(f, "srtp=1 auth_fail=%llu srtp_err=%llu "
+			"srtp_us=%.2f srtp_cpu_pct=%.1f ",
 			(unsigned long long)r->auth_fail,
-			(unsigned long long)r->srtp_err);
+			(unsigned long long)r->srtp_err, r->srtp_us,
+			r->srtp_cpu_pct);
 	fprintf(f, "window=%.1fs "
 		"sent=%llu recv=%llu lost=%llu loss=%.3f%% dup=%llu "
 		"reorder=%llu stray=%llu bad=%llu p50=%.3fms p99=%.3fms "
@@ -813,14 +831,16 @@ static void print_result(FILE *f, const struct cfg *c,
 static void print_diag(const struct result *r)
 {
 	if (r->remap || r->nobufs || r->tx_err || r->rx_err || r->other ||
-	    r->port_fallback)
+	    r->port_fallback || r->auth_fail_all)
 		fprintf(stderr, " (remap=%llu nobufs=%llu tx_err=%llu "
-			"rx_err=%llu other=%llu port_fallback=%u)",
+			"rx_err=%llu other=%llu port_fallback=%u "
+			"auth_fail_all=%llu)",
 			(unsigned long long)r->remap,
 			(unsigned long long)r->nobufs,
 			(unsigned long long)r->tx_err,
 			(unsigned long long)r->rx_err,
-			(unsigned long long)r->other, r->port_fallback);
+			(unsigned long long)r->other, r->port_fallback,
+			(unsigned long long)r->auth_fail_all);
 }
 
 static void print_step(const struct cfg *c, unsigned step,
@@ -1243,7 +1263,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		if (r.remap || r.nobufs || r.tx_err || r.rx_err || r.other ||
-		    r.port_fallback) {
+		    r.port_fallback || r.auth_fail_all) {
 			fprintf(stderr, "rtpbench: note");
 			print_diag(&r);
 			fputc('\n', stderr);

@@ -25,9 +25,10 @@
  * is included).
  */
 #define RB_SRTP_KEYLEN  30                     /* 128-bit key, 112-bit salt */
-#define RB_SRTP_B64LEN  40                     /* the key as a=crypto prints it */
+#define RB_SRTP_B64LEN  40                     /* the key in a=crypto */
 #define RB_SRTP_TAG     10
 #define RB_PKT_ROOM     (RB_PKT_LEN + 160)
+#define RB_SRTP_SAMPLE  64                     /* time 1 libsrtp call in 64 */
 
 /*
  * Latency histogram: 1 us buckets below 10 ms, 100 us buckets up to
@@ -108,8 +109,11 @@ struct rb_stats {
 	uint64_t tx_err;
 	uint64_t rx_err;
 	uint64_t remap;        /* relay rewrote sequence numbers */
-	uint64_t auth_fail;    /* SRTP tag did not verify: lost, not matched */
+	uint64_t auth_fail;    /* SRTP tag did not verify, send in the window */
+	uint64_t auth_fail_all;   /* same, warm-up and unmatched included */
 	uint64_t srtp_err;     /* other unprotect/protect failures */
+	uint64_t srtp_ns;      /* time in libsrtp, 1 call in RB_SRTP_SAMPLE */
+	uint64_t srtp_samples;
 	uint64_t sent_all;     /* every packet, warm-up included */
 	uint64_t recv_all;
 	uint64_t lat_max_ns;

@@ -236,7 +236,10 @@ void rb_stats_add(struct rb_stats *d, const struct rb_stats *s)
 	d->rx_err += CTR_LOAD(s->rx_err);
 	d->remap += CTR_LOAD(s->remap);
 	d->auth_fail += CTR_LOAD(s->auth_fail);
+	d->auth_fail_all += CTR_LOAD(s->auth_fail_all);
 	d->srtp_err += CTR_LOAD(s->srtp_err);
+	d->srtp_ns += CTR_LOAD(s->srtp_ns);
+	d->srtp_samples += CTR_LOAD(s->srtp_samples);
 	d->sent_all += CTR_LOAD(s->sent_all);
 	d->recv_all += CTR_LOAD(s->recv_all);
 	if (CTR_LOAD(s->lat_max_ns) > d->lat_max_ns)
@@ -389,6 +392,42 @@ static struct rb_sent *match_send(struct rb_worker *w, struct rb_leg *leg,
 	return NULL;
 }
 
+/*
+ * The thread's CPU time, for timing a libsrtp call: on a shared host
+ * wall time would charge it our preemptions. A syscall, hence sampled.
+ */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Account one timed libsrtp call that began at <t0>. */
+static void srtp_sample(struct rb_worker *w, uint64_t t0)
+{
+	CTR_ADD(w->st.srtp_ns, thread_cpu_ns() - t0);
+	CTR_INC(w->st.srtp_samples);
+}
+
+/*
+ * A packet of <leg> failed SRTP authentication. Its header is in the
+ * clear, so look up the send it would answer, without consuming it
+ * (it stays lost, and a good copy could still come): auth_fail counts
+ * those inside the window, as loss is counted; auth_fail_all all.
+ */
+static void count_auth_fail(struct rb_worker *w, struct rb_leg *leg,
+			    const uint8_t *p)
+{
+	uint16_t want = (uint16_t)(((p[2] << 8) | p[3]) + leg->seq_off);
+	const struct rb_sent *e = &leg->peer->ring[want & (RB_RING - 1)];
+
+	CTR_INC(w->st.auth_fail_all);
+	if (e->pad && e->seq == want && e->ns && e->in_win)
+		CTR_INC(w->st.auth_fail);
+}
+
 static void on_packet(struct rb_worker *w, struct rb_leg *leg,
 		      uint8_t *buf, int len)
 {
@@ -432,8 +471,13 @@ static void on_packet(struct rb_worker *w, struct rb_leg *leg,
 	}
 	if (leg->srtp_rx) {
 		/* the buffer is ours until reap() returns it: in place */
+		bool timed = (p[3] & (RB_SRTP_SAMPLE - 1)) == 0;
+		uint64_t t0 = timed ? thread_cpu_ns() : 0;
 		int l = (int)plen;
 		srtp_err_status_t ss = srtp_unprotect(leg->srtp_rx, p, &l);
+
+		if (timed)
+			srtp_sample(w, t0);
 
 		if (ss != srtp_err_status_ok) {
 			/*
@@ -441,7 +485,7 @@ static void on_packet(struct rb_worker *w, struct rb_leg *leg,
 			 * a replayed index is the relay sending twice.
 			 */
 			if (ss == srtp_err_status_auth_fail)
-				CTR_INC(w->st.auth_fail);
+				count_auth_fail(w, leg, p);
 			else if (ss == srtp_err_status_replay_fail)
 				CTR_INC(w->st.dup);
 			else if (ss == srtp_err_status_replay_old)
@@ -598,9 +642,15 @@ static unsigned build_packet(struct rb_worker *w, struct rb_leg *leg)
 	leg->seq++;
 	leg->ts += RB_PAYLOAD;
 	if (leg->srtp_tx) {
+		bool timed = (h[3] & (RB_SRTP_SAMPLE - 1)) == 0;
+		uint64_t t0 = timed ? thread_cpu_ns() : 0;
+		srtp_err_status_t ss;
+
 		memcpy(h + RB_RTP_HDR, tone_for(leg->pt_tx), RB_PAYLOAD);
-		if (srtp_protect(leg->srtp_tx, h, &len) !=
-		    srtp_err_status_ok) {
+		ss = srtp_protect(leg->srtp_tx, h, &len);
+		if (timed)
+			srtp_sample(w, t0);
+		if (ss != srtp_err_status_ok) {
 			CTR_INC(w->st.srtp_err);
 			return 0;
 		}
@@ -722,6 +772,15 @@ static void worker_run(struct rb_worker *w)
 				  sched >= tm->win_start);
 			k++;
 			now = rb_mono_ns();
+			/*
+			 * Catching up a period or more late: reap on the
+			 * way, or the buffer ring runs dry and every
+			 * multishot ends while we only send.
+			 */
+			if (k % RB_SLOTS == 0 && now > sched + RB_PERIOD_NS) {
+				io_uring_get_events(&w->ring);
+				reap(w);
+			}
 		}
 		if (now >= drain_end)
 			break;
