@@ -67,7 +67,10 @@ static void reply(const struct sip_msg *msg, uint16_t scode,
  * 401 (REGISTER) or 407 with two challenges for <realm>, one nonce:
  * MD5 first, since phones and sipp answer the first one they know and
  * every one of them knows MD5; SHA-256 second for the clients that
- * prefer it (RFC 8760 section 2.4).
+ * prefer it (RFC 8760 section 2.4). Over WS and WSS the MD5 one only:
+ * JsSIP (the usual browser stack) keeps the last challenge header of a
+ * response and answers MD5 only, so a SHA-256 one after it breaks every
+ * browser login.
  */
 static void challenge(const struct sip_msg *msg, bool reg,
 		      const char *realm, bool stale)
@@ -81,7 +84,8 @@ static void challenge(const struct sip_msg *msg, bool reg,
 	if (!err)
 		err = digest_challenge(md5, sizeof(md5), DIGEST_ALG_MD5, realm,
 				       nonce, stale);
-	if (!err)
+	sha[0] = '\0';
+	if (!err && msg->tp != SIP_TRANSP_WS && msg->tp != SIP_TRANSP_WSS)
 		err = digest_challenge(sha, sizeof(sha), DIGEST_ALG_SHA256,
 				       realm, nonce, stale);
 	if (err) {
@@ -97,7 +101,9 @@ static void challenge(const struct sip_msg *msg, bool reg,
 		++au.challenged;
 	(void)sipsrv_replyf(msg, reg ? 401 : 407, reg ? "Unauthorized" :
 			    "Proxy Authentication Required",
-			    "%s: %s\r\n%s: %s\r\n", hname, md5, hname, sha);
+			    "%s: %s\r\n%s%s%s%s", hname, md5,
+			    sha[0] ? hname : "", sha[0] ? ": " : "", sha,
+			    sha[0] ? "\r\n" : "");
 }
 
 static bool cred_h(const struct sip_hdr *hdr, const struct sip_msg *msg,
