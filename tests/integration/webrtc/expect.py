@@ -478,6 +478,119 @@ def one_call(ctx, env, br, server, label, ws_url, transport, bob_port):
               st == "unregistered" and gone, (st, ph.state()))
 
 
+def incoming_call(ctx, env, br, server, label, ws_url, transport, bob_port):
+    """bob (a sipp phone, plain RTP/AVP) calls the browser: JsSIP gets a
+    WebRTC offer made by the relay, answers it, media flows both ways,
+    bob hangs up."""
+    ph = Phone(ctx, br, server, label)
+    if not ph.load(ws_url + "&answer=1", "alice", PW["alice"]):
+        return
+    if not check_register(ctx, ph, env, label, transport):
+        return
+    n_cdr = len(env.db.cdrs()) + 1
+    far = FarEnd(ctx, "farend-" + label)
+    bob = Sipp(ctx, label + "-bob", "call.xml", port=bob_port,
+               remote=env.target, service="alice", auth=("bob", PW["bob"]),
+               keys={"user": "bob"}, media=far.addr, hold_ms=7000,
+               timeout=40)
+    try:
+        st = ph.wait("call", ["confirmed", "failed", "ended"], 20)
+        inc = ph.js("T.incoming") or []
+        offer = inc[0]["sdp"] if inc else None
+        sdps = ph.sdp()
+        answer = next((x["sdp"] for x in sdps if x["originator"] == "local"
+                       and x["type"] == "answer"), None)
+        for what, text in (("offer", offer), ("answer", answer)):
+            if text:
+                with open(os.path.join(ctx.dir, "%s-%s.sdp"
+                                       % (what, label)), "w") as f:
+                    f.write(text)
+        ctx.note("%s: the offer the browser got:\n%s" % (
+            label, (offer or "").replace("\r\n", "\n").strip()))
+        if not ctx.check("%s: bob's call reached the browser (INVITE from "
+                         "bob over %s)" % (label, transport.upper()),
+                         inc and "bob@" in inc[0]["from"], (inc, st,
+                                                            bob.tail())):
+            return
+        so = Sdp(offer or "")
+        om = so.audio()
+        cands = [a for a in attrs(so, om) if a.startswith("candidate:")] \
+            if om else []
+        ctx.check("%s: the offer to the browser is WebRTC: "
+                  "UDP/TLS/RTP/SAVPF, a=fingerprint:sha-256, "
+                  "a=setup:actpass, ice-ufrag/pwd, a=ice-lite, rtcp-mux, "
+                  "a=mid in a BUNDLE group, a UDP host candidate 127.0.0.1 "
+                  "at its m= port in %s's range"
+                  % (label, env.med.kind),
+                  om and om["proto"] == "UDP/TLS/RTP/SAVPF"
+                  and has_attr(so, om, "fingerprint:sha-256 ")
+                  and "setup:actpass" in attrs(so, om)
+                  and has_attr(so, om, "ice-ufrag:")
+                  and has_attr(so, om, "ice-pwd:")
+                  and "ice-lite" in attrs(so, om)
+                  and "rtcp-mux" in attrs(so, om)
+                  and has_attr(so, om, "mid:")
+                  and has_attr(so, om, "group:BUNDLE ")
+                  and any(c.split()[4:6] == ["127.0.0.1", str(om["port"])]
+                          for c in cands)
+                  and env.in_range(om["port"]), offer)
+        ctx.check("%s: the offer to the browser keeps PCMU and "
+                  "telephone-event/8000" % label,
+                  om and 0 in om["fmts"] and te_pt(om) is not None,
+                  om and om["rtpmap"])
+        if not ctx.check("%s: JsSIP answered, call confirmed (200, ACK)"
+                         % label, st == "confirmed", (ph.state(),
+                                                      flow(ph.sip(),
+                                                           "INVITE"))):
+            return
+        sa = Sdp(answer or "")
+        am = sa.audio()
+        ctx.check("%s: the browser's answer is UDP/TLS/RTP/SAVPF with "
+                  "a=setup:active (it is the DTLS client) and rtcp-mux"
+                  % label, am and am["proto"] == "UDP/TLS/RTP/SAVPF"
+                  and "setup:active" in attrs(sa, am)
+                  and "rtcp-mux" in attrs(sa, am), answer)
+        ok200 = bob.wait_received("SIP/2.0 200", method="INVITE",
+                                  timeout=2)
+        bm = Sdp(ok200[0].partition("\n\n")[2]).audio() if ok200 \
+            else None
+        if not ctx.check("%s: bob's 200 carries plain RTP/AVP at "
+                         "127.0.0.1 in %s's range"
+                         % (label, env.med.kind),
+                         bm and bm["proto"] == "RTP/AVP"
+                         and bm["conn"] == "127.0.0.1"
+                         and env.in_range(bm["port"]),
+                         ok200 and ok200[0]):
+            return
+        if om:
+            check_media(ctx, label, ph, far, om, bm)
+        st = ph.wait("call", ["ended", "failed"], 15)
+        ctx.check("%s: bob hangs up: the browser's call ends (BYE from "
+                  "the remote side)" % label,
+                  st == "ended" and ph.js("T.endedBy") == "remote"
+                  and flow(ph.sip(), "BYE")[:2] == ["in BYE", "out 200"],
+                  (ph.state(), flow(ph.sip(), "BYE")))
+    finally:
+        if ph.js("T.call") in ("incoming", "progress", "accepted",
+                               "confirmed"):
+            ph.js("T.hangup()")
+            ph.wait("call", ["ended", "failed"], 5)
+        rc = bob.wait()
+        ctx.check("%s: bob's sipp exit 0 (INVITE, 407, INVITE, 200, ACK, "
+                  "BYE, 200)" % label, rc == 0, bob.brief())
+        far.stop()
+    rows = env.db.wait_cdrs(n_cdr)
+    row = rows[n_cdr - 1] if len(rows) >= n_cdr else None
+    ctx.check("%s: CDR: internal, bob -> alice, 200, answered, hung up by "
+              "the caller" % label,
+              row and row["direction"] == "internal"
+              and "bob" in row["from_uri"] and "alice" in row["to_uri"]
+              and row["result"] == 200 and row["answered_at"]
+              and row["hangup_side"] == "caller", row or rows)
+    ph.js("T.stop()")
+    ph.wait("reg", ["unregistered"], 5)
+
+
 def wrong_password(ctx, br, server, ws_url):
     label = "ws-badpw"
     ph = Phone(ctx, br, server, label)
@@ -546,6 +659,9 @@ def run(ctx):
                  "ws", bob_port)
         one_call(ctx, env, br, server, "wss",
                  "wss://127.0.0.1:%d" % wss_port, "wss", bob_port)
+        incoming_call(ctx, env, br, server, "ws-in",
+                      "ws://127.0.0.1:%d" % ws_port, "ws", free_udp_port(
+                          "127.0.0.1"))
         wrong_password(ctx, br, server, "ws://127.0.0.1:%d" % ws_port)
         bad = [p for p in br.problems() if "favicon" not in p]
         if bad:

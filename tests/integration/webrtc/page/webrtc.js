@@ -14,8 +14,11 @@
 //   T.tones   the RTCDTMFSender's tonechange events ('' = queue done)
 //   T.pc      ICE / DTLS / connection state changes of the peer connection
 //   T.errors  exceptions of the actions below
+//   T.incoming  the calls that came in: [{from, sdp}] (the INVITE's)
 // and the actions: T.register(), T.dial(target), T.dtmf(tones),
 // T.hangup(), T.stop(), T.stats() (a promise of a getStats() summary).
+// With T.autoAnswer set (or ?answer=1) an incoming call is answered at
+// once with the microphone; it becomes T.session like a dialled one.
 'use strict';
 
 (function () {
@@ -27,6 +30,7 @@
 		reg: 'idle', regStatus: null, regCause: null,
 		call: 'idle', callCause: null, callStatus: null, endedBy: null,
 		sip: [], sdp: [], tones: [], pc: [], errors: [],
+		incoming: [], autoAnswer: q.get('answer') === '1',
 		ua: null, session: null,
 	};
 
@@ -137,6 +141,10 @@
 				T.regCause = e.cause;
 				render();
 			});
+			ua.on('newRTCSession', (e) => {
+				if (e.originator === 'remote')
+					incoming(e.session, e.request);
+			});
 			ua.start();
 		} catch (e) {
 			fail('register', e);
@@ -166,6 +174,29 @@
 		render();
 		return true;
 	};
+	// a call to us: the session gets the same handlers as a dialled
+	// one (attached before answer(), so 'peerconnection' is seen)
+	function incoming(session, request) {
+		T.incoming.push({from: request.from.uri.toString(),
+			sdp: request.body || ''});
+		T.session = session;
+		T.call = 'incoming';
+		const h = session_events();
+		for (const k of Object.keys(h))
+			session.on(k, h[k]);
+		render();
+		if (!T.autoAnswer)
+			return;
+		try {
+			session.answer({
+				mediaConstraints: {audio: true, video: false},
+				pcConfig: {iceServers: []},
+			});
+		} catch (e) {
+			fail('answer', e);
+		}
+	}
+
 	function session_events() {
 		return {
 			peerconnection: (e) => watch_pc(e.peerconnection),
