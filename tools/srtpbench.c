@@ -137,7 +137,8 @@ static int round_run(struct impl *im, unsigned n, unsigned r)
 		tu += now_ns() - t0;
 		for (i = 0; i < b; i++) {
 			mkpkt(plain, (uint16_t)(im->seq + i));
-			if (lens[i] != PKT_LEN || memcmp(plain, pkts[i], PKT_LEN))
+			if (lens[i] != PKT_LEN ||
+			    memcmp(plain, pkts[i], PKT_LEN))
 				return EBADMSG;
 		}
 		im->seq = (uint16_t)(im->seq + b);
