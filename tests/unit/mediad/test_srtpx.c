@@ -1,5 +1,6 @@
 /* tests/unit/mediad/test_srtpx.c  SRTP/SRTCP: RFC 3711 vectors, libsrtp2 as the reference, no allocation */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@
 #endif
 #endif
 
-/* --- counting allocator ------------------------------------------- */
+/* --- counting allocator and locks --------------------------------- */
 
 /*
  * The executable's malloc() interposes on libc's for every library,
@@ -32,7 +33,8 @@
  * real one comes from dlsym(RTLD_NEXT), which itself may calloc before
  * it returns: those few bytes come from <boot>. ASan brings its own
  * allocator, so under ASan there is no interposer and the count test
- * skips.
+ * skips. The lock functions OpenSSL's CRYPTO_THREAD_* locks end in are
+ * counted the same way: the packet path takes no lock either.
  */
 #ifndef ASAN
 static void *(*real_malloc)(size_t);
@@ -97,6 +99,22 @@ void *realloc(void *p, size_t n)
 	atomic_fetch_add_explicit(&n_alloc, 1, memory_order_relaxed);
 	return real_realloc(p, n);
 }
+
+static _Atomic unsigned long n_lock;
+
+#define LOCK_WRAP(name, type) \
+	int name(type *l) \
+	{ \
+		static int (*real)(type *); \
+		if (!real) \
+			real = (int (*)(type *))dlsym(RTLD_NEXT, #name); \
+		atomic_fetch_add_explicit(&n_lock, 1, memory_order_relaxed); \
+		return real(l); \
+	}
+
+LOCK_WRAP(pthread_mutex_lock, pthread_mutex_t)
+LOCK_WRAP(pthread_rwlock_rdlock, pthread_rwlock_t)
+LOCK_WRAP(pthread_rwlock_wrlock, pthread_rwlock_t)
 
 void free(void *p)
 {
@@ -590,7 +608,7 @@ static int test_no_alloc(void)
 #else
 	struct srtpx *in = NULL, *out = NULL;
 	static uint8_t p[ROOM];
-	unsigned long before;
+	unsigned long before, locks;
 	uint32_t l;
 	unsigned i;
 	int err = 0;
@@ -611,6 +629,7 @@ static int test_no_alloc(void)
 		TEST_ERR(srtpx_unprotect(in, p, &l, false));
 	}
 	before = atomic_load(&n_alloc);
+	locks = atomic_load(&n_lock);
 	for (i = 0; i < 10000; i++) {
 		l = mkrtp(p, 7 + i % 3, (uint16_t)(100 + i), 0, false, 0, 160);
 		TEST_ERR(srtpx_protect(out, p, &l, false));
@@ -622,6 +641,14 @@ static int test_no_alloc(void)
 		}
 	}
 	TEST_EQ(0, atomic_load(&n_alloc) - before);
+	TEST_EQ(0, atomic_load(&n_lock) - locks);
+	/* the lock count sees OpenSSL's locks at all: a session's
+	 * implicit cipher fetch takes its store's lock */
+	srtpx_free(out);
+	out = NULL;
+	TEST_ERR(srtpx_new(&out, SRTPX_AES_CM_128_HMAC_SHA1_80, master,
+			   false));
+	TEST_TRUE(atomic_load(&n_lock) != locks);
  out:
 	srtpx_free(in);
 	srtpx_free(out);
