@@ -416,10 +416,10 @@ int call_edit(struct calls *c, struct call *call)
 }
 
 int call_srtp_set(struct calls *c, struct call *call, unsigned leg,
-		  bool srtp, struct srtp_ctx_t_ *in, struct srtp_ctx_t_ *out)
+		  bool srtp, struct srtpx *in, struct srtpx *out)
 {
 	struct stream *st = call_stream(c, call, leg);
-	struct srtp_ctx_t_ *old[2] = { st->next.srtp_in, st->next.srtp_out };
+	struct srtpx *old[2] = { st->next.srtp_in, st->next.srtp_out };
 	bool now = !c->workers || !call->started;
 	unsigned i, n = 0;
 

@@ -181,8 +181,8 @@ int  call_edit(struct calls *c, struct call *call);
  * for the worker (nothing changed: the caller frees <in>/<out>).
  */
 int  call_srtp_set(struct calls *c, struct call *call, unsigned leg,
-		   bool srtp, struct srtp_ctx_t_ *in,
-		   struct srtp_ctx_t_ *out);
+		   bool srtp, struct srtpx *in,
+		   struct srtpx *out);
 /*
  * Hand both streams' <next> config to the worker: STREAM_ADD the first
  * time, STREAM_UPDATE afterwards. Returns 0 or ENOSPC/EBUSY when the

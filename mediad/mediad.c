@@ -314,7 +314,7 @@ int mediad_start(struct mediad **mdp, const struct mconf *conf,
 	err = signals_start(md);
 	if (err)
 		goto out;
-	err = sdes_global_init();      /* libsrtp, before any NG command */
+	err = sdes_global_init();      /* before any NG command (no-op now) */
 	if (err)
 		goto out;
 	/* DTLS: the certificate, and the eventfd workers wake us with */

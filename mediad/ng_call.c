@@ -483,7 +483,7 @@ static int crypto_add(struct sdp_session *s, struct sdp_media *m,
 /*
  * Sessions for leg <leg> of <call>: inbound from <peer> (its key),
  * outbound from <ours>. A session whose key did not change is kept
- * (libsrtp's rollover counters stay right across re-INVITEs). On
+ * (the sessions' rollover counters stay right across re-INVITEs). On
  * error nothing changed.
  */
 static const char *srtp_sessions(struct calls *c, struct call *call,
@@ -492,7 +492,7 @@ static const char *srtp_sessions(struct calls *c, struct call *call,
 {
 	struct call_leg *lg = &call->leg[leg];
 	struct stream *st = call_stream(c, call, leg);
-	struct srtp_ctx_t_ *in = NULL, *out = NULL;
+	struct srtpx *in = NULL, *out = NULL;
 	int err = 0;
 
 	if (lg->have_peer && sdes_key_eq(&lg->peer, peer))

@@ -217,7 +217,7 @@ static bool srtp_in(struct relay *r, struct stream *st, uint8_t *pkt,
 
 	if (!st->cfg.srtp_in)
 		return false;
-	err = sdes_unprotect(st->cfg.srtp_in, pkt, lenp, rtcp);
+	err = srtpx_unprotect(st->cfg.srtp_in, pkt, lenp, rtcp);
 	if (!err)
 		return true;
 	if (err == EBADMSG)
@@ -235,7 +235,7 @@ static bool srtp_out(struct relay *r, struct stream *to, uint8_t *pkt,
 		     uint32_t *lenp, bool rtcp, uint32_t room)
 {
 	if (!to->cfg.srtp_out || *lenp + SDES_TAILROOM > room ||
-	    sdes_protect(to->cfg.srtp_out, pkt, lenp, rtcp)) {
+	    srtpx_protect(to->cfg.srtp_out, pkt, lenp, rtcp)) {
 		ctr_add(&r->srtp_error, 1);
 		return false;
 	}

@@ -4,13 +4,10 @@
 #include <string.h>
 
 #include <openssl/rand.h>
-#include <srtp2/srtp.h>
 
 #include "sdes.h"
 
-_Static_assert(SDES_TAILROOM >= SRTP_MAX_TRAILER_LEN + 4,
-	       "SDES_TAILROOM below libsrtp's trailer plus SRTCP index");
-_Static_assert(SRTP_AES_ICM_128_KEY_LEN_WSALT == SDES_KEYSALT_LEN,
+_Static_assert(SRTPX_KEYSALT_LEN == SDES_KEYSALT_LEN,
 	       "AES_CM_128 key and salt length");
 
 static const char *const suite_names[] = {
@@ -234,102 +231,32 @@ bool sdes_key_eq(const struct sdes_key *a, const struct sdes_key *b)
 		!memcmp(a->keysalt, b->keysalt, sizeof(a->keysalt));
 }
 
-static bool srtp_ready;             /* control thread only */
-
 int sdes_global_init(void)
 {
-	if (srtp_ready)
-		return 0;
-	if (srtp_init() != srtp_err_status_ok)
-		return EIO;
-	srtp_ready = true;
 	return 0;
 }
 
-int sdes_session_new(struct srtp_ctx_t_ **sp, const struct sdes_key *k,
+int sdes_session_new(struct srtpx **sp, const struct sdes_key *k,
 		     bool inbound)
 {
-	srtp_policy_t pol;
-	unsigned char key[SDES_KEYSALT_LEN];
-	srtp_err_status_t st;
-	srtp_t s = NULL;
+	enum srtpx_suite suite;
 
 	if (!sp || !k)
 		return EINVAL;
-	if (sdes_global_init())
-		return EINVAL;
-	memset(&pol, 0, sizeof(pol));
 	switch (k->suite) {
 	case SDES_AES_CM_128_HMAC_SHA1_80:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+		suite = SRTPX_AES_CM_128_HMAC_SHA1_80;
 		break;
 	case SDES_AES_CM_128_HMAC_SHA1_32:
-		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&pol.rtp);
+		suite = SRTPX_AES_CM_128_HMAC_SHA1_32;
 		break;
 	default:
 		return EINVAL;
 	}
-	srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
-	memcpy(key, k->keysalt, sizeof(key));
-	pol.key = key;
-	pol.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-	pol.window_size = 1024;
-	/* the relay forwards what the peer retransmits: protecting the
-	 * same index twice is fine (the keystream was already public) */
-	pol.allow_repeat_tx = inbound ? 0 : 1;
-	st = srtp_create(&s, &pol);
-	memset(key, 0, sizeof(key));
-	if (st != srtp_err_status_ok)
-		return st == srtp_err_status_alloc_fail ? ENOMEM : EINVAL;
-	*sp = s;
-	return 0;
+	return srtpx_new(sp, suite, k->keysalt, inbound);
 }
 
-void sdes_session_free(struct srtp_ctx_t_ *s)
+void sdes_session_free(struct srtpx *s)
 {
-	if (s)
-		srtp_dealloc(s);
-}
-
-static int status_err(srtp_err_status_t st)
-{
-	switch (st) {
-	case srtp_err_status_ok:
-		return 0;
-	case srtp_err_status_auth_fail:
-		return EBADMSG;
-	case srtp_err_status_replay_fail:
-	case srtp_err_status_replay_old:
-		return EALREADY;
-	default:
-		return EINVAL;
-	}
-}
-
-int sdes_protect(struct srtp_ctx_t_ *s, uint8_t *pkt, uint32_t *lenp,
-		 bool rtcp)
-{
-	int len = (int)*lenp;
-	srtp_err_status_t st;
-
-	st = rtcp ? srtp_protect_rtcp(s, pkt, &len) :
-		srtp_protect(s, pkt, &len);
-	if (st != srtp_err_status_ok)
-		return status_err(st);
-	*lenp = (uint32_t)len;
-	return 0;
-}
-
-int sdes_unprotect(struct srtp_ctx_t_ *s, uint8_t *pkt, uint32_t *lenp,
-		   bool rtcp)
-{
-	int len = (int)*lenp;
-	srtp_err_status_t st;
-
-	st = rtcp ? srtp_unprotect_rtcp(s, pkt, &len) :
-		srtp_unprotect(s, pkt, &len);
-	if (st != srtp_err_status_ok)
-		return status_err(st);
-	*lenp = (uint32_t)len;
-	return 0;
+	srtpx_free(s);
 }

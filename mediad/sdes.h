@@ -6,14 +6,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "srtpx.h"
+
 /*
  * Two halves. The first is pure text: parse the key-params of an
  * a=crypto line into a struct sdes_key, print one back, make a fresh
- * key. The second wraps libsrtp2: a session (struct srtp_ctx_t_, which
- * is libsrtp's own type) is created from a key on the control thread
- * at NG command time, used by exactly one worker in its packet path
- * (sdes_protect / sdes_unprotect, in place, no allocation) and freed
- * on the control thread once that worker let go of it.
+ * key. The second makes the SRTP sessions of a key (srtpx.h): a
+ * session is created from a key on the control thread at NG command
+ * time, used by exactly one worker in its packet path (srtpx_protect /
+ * srtpx_unprotect, in place, no allocation) and freed on the control
+ * thread once that worker let go of it.
  *
  * Suites: AES_CM_128_HMAC_SHA1_80 and AES_CM_128_HMAC_SHA1_32 (RFC
  * 4568 section 6.2). For _32, SRTCP keeps the 80-bit tag (section
@@ -44,9 +46,8 @@ enum sdes_suite {
 #define SDES_B64_LEN       40      /* base64 of SDES_KEYSALT_LEN */
 #define SDES_PARAMS_MAX    64      /* "inline:" + key + NUL, rounded */
 /* Bytes a packet buffer must have free after the packet for
- * sdes_protect(): libsrtp's SRTP_MAX_TRAILER_LEN plus the SRTCP index
- * (checked against srtp.h in sdes.c). */
-#define SDES_TAILROOM      148
+ * srtpx_protect(): the SRTCP index and an 80-bit tag. */
+#define SDES_TAILROOM      SRTPX_TAILROOM
 
 struct sdes_key {
 	uint32_t tag;
@@ -78,32 +79,17 @@ int  sdes_keygen(struct sdes_key *k, enum sdes_suite suite, uint32_t tag);
 /* Same suite and key material (the tag does not count). */
 bool sdes_key_eq(const struct sdes_key *a, const struct sdes_key *b);
 
-struct srtp_ctx_t_;                /* libsrtp2's session */
-
-/* Once, before any session: srtp_init(). Returns 0 or EIO. */
+/* Kept for mediad_start(): sessions need no global set-up. Returns 0. */
 int  sdes_global_init(void);
 /*
- * Control thread: a libsrtp session for key <k>, SRTP and SRTCP alike,
- * any SSRC; <inbound> for unprotecting what the peer sends (its key),
- * else for protecting what we send (our key). libsrtp clones its
- * per-SSRC state on the first packet of each new SSRC: that is the one
- * allocation the packet path can see, once per SSRC, never per packet.
- * Returns 0 and *sp, EINVAL or ENOMEM.
+ * Control thread: the SRTP session (SRTP and SRTCP, any SSRC) for key
+ * <k>; <inbound> for unprotecting what the peer sends (its key), else
+ * for protecting what we send (our key). Returns 0 and *sp, EINVAL or
+ * ENOMEM.
  */
-int  sdes_session_new(struct srtp_ctx_t_ **sp, const struct sdes_key *k,
+int  sdes_session_new(struct srtpx **sp, const struct sdes_key *k,
 		      bool inbound);
 /* Control thread, once no worker uses it. Safe on NULL. */
-void sdes_session_free(struct srtp_ctx_t_ *s);
-
-/*
- * Worker: in place on <pkt> of *<lenp> bytes; *<lenp> is updated.
- * sdes_protect() needs SDES_TAILROOM bytes free after the packet.
- * Returns 0, EBADMSG (authentication failed), EALREADY (replayed) or
- * EINVAL (not a packet libsrtp could take).
- */
-int  sdes_protect(struct srtp_ctx_t_ *s, uint8_t *pkt, uint32_t *lenp,
-		  bool rtcp);
-int  sdes_unprotect(struct srtp_ctx_t_ *s, uint8_t *pkt, uint32_t *lenp,
-		    bool rtcp);
+void sdes_session_free(struct srtpx *s);
 
 #endif

@@ -10,7 +10,7 @@
 
 #include "rtp.h"
 
-struct srtp_ctx_t_;                   /* libsrtp2's session (sdes.h) */
+struct srtpx;                         /* SRTP session (srtpx.h) */
 
 /*
  * A stream is one leg of a call on the relay: its RTP and RTCP sockets
@@ -72,7 +72,7 @@ struct stream_cfg {
 	 * the worker cannot use them any more (call.c: retired list).
 	 */
 	bool     srtp;
-	struct srtp_ctx_t_ *srtp_in, *srtp_out;
+	struct srtpx *srtp_in, *srtp_out;
 	/*
 	 * WebRTC (webrtc.c). <ice>: STUN Binding requests on its sockets
 	 * are answered (ICE-lite) when USERNAME is "<ufrag>:<rufrag>" (any
@@ -134,7 +134,7 @@ struct stream {
 	bool     del_retry;           /* a DEL the queue refused */
 	bool     retire_armed;        /* an UPDATE that drops <retired> went */
 	uint8_t  nretired;
-	struct srtp_ctx_t_ *retired[STREAM_RETIRED_MAX]; /* the worker may
+	struct srtpx *retired[STREAM_RETIRED_MAX]; /* the worker may
 	                                 still use them: freed later */
 };
 

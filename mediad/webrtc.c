@@ -162,7 +162,7 @@ static void keys_install(struct call_leg *lg)
 {
 	struct call *call = lg->call;
 	struct calls *c = call->owner;
-	struct srtp_ctx_t_ *in = NULL, *out = NULL;
+	struct srtpx *in = NULL, *out = NULL;
 	struct sdes_key kin, kout;
 	int err;
 

@@ -20,7 +20,7 @@ struct arena;
  * webrtc_sdp() then writes our attributes into the SDP going to a leg.
  * DTLS records come from the workers' queues through webrtc_input();
  * webrtc_tick() runs the handshakes' timers. A handshake that ends
- * with verified keys gives the leg its libsrtp sessions through
+ * with verified keys gives the leg its SRTP sessions through
  * call_srtp_set()/call_commit(), the path SDES keys take.
  */
 

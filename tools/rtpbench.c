@@ -32,10 +32,10 @@
  * its own (AES_CM_128_HMAC_SHA1_80, fresh per call) and the offer asks
  * for RTP/AVP toward B (NG transport-protocol, as rtpengine reads it);
  * the answer toward A carries the relay's key. A protects what it sends
- * and unprotects what it receives with libsrtp2, in place, with sessions
- * made before the run. A packet whose tag does not verify is lost (it
- * matches no send) and is also counted as auth_fail; srtp_err counts
- * other libsrtp failures. The crypto is ours too: bench_cpu_pct says
+ * and unprotects what it receives with mediad's srtpx.c (compiled in),
+ * in place, with sessions made before the run. A packet whose tag does
+ * not verify is lost (it matches no send) and is also counted as
+ * auth_fail; srtp_err counts other SRTP failures. The crypto is ours too: bench_cpu_pct says
  * what it cost.
  *
  * A run passes with loss < --max-loss (0.1%), p99 < --max-p99 (5 ms),
@@ -118,8 +118,8 @@ struct result {
 	uint64_t sent, recv, lost, dup, reorder, stray, bad, other;
 	uint64_t nobufs, tx_err, rx_err, remap;
 	uint64_t auth_fail, auth_fail_all, srtp_err;
-	double   srtp_us;            /* mean libsrtp call, sampled */
-	double   srtp_cpu_pct;       /* our CPU in libsrtp (estimate) */
+	double   srtp_us;            /* mean srtpx call, sampled */
+	double   srtp_cpu_pct;       /* our CPU in srtpx (estimate) */
 	double   loss_pct;
 	double   p50_ms, p99_ms, max_ms, jit_ms, jit_max_ms;
 	double   lag_p99_ms, lag_max_ms;
@@ -1223,7 +1223,7 @@ int main(int argc, char **argv)
 		rnd_state = 1;
 	raise_nofile(2 * (c.find_max ? c.max : c.streams) + 256);
 	if (c.srtp && rb_srtp_init()) {
-		fprintf(stderr, "rtpbench: libsrtp init failed\n");
+		fprintf(stderr, "rtpbench: SRTP init failed\n");
 		return EXIT_ERROR;
 	}
 

@@ -20,15 +20,14 @@
 
 /*
  * SDES-SRTP (--srtp): AES_CM_128_HMAC_SHA1_80 on leg A. A packet grows
- * by the 10-byte tag; a leg's send buffer keeps room for libsrtp's
- * largest trailer (checked against SRTP_MAX_TRAILER_LEN where libsrtp
- * is included).
+ * by the 10-byte tag; a leg's send buffer keeps room for the largest
+ * SRTP trailer (checked against SRTPX_TAILROOM in rtpbench_srtp.c).
  */
 #define RB_SRTP_KEYLEN  30                     /* 128-bit key, 112-bit salt */
 #define RB_SRTP_B64LEN  40                     /* the key in a=crypto */
 #define RB_SRTP_TAG     10
 #define RB_PKT_ROOM     (RB_PKT_LEN + 160)
-#define RB_SRTP_SAMPLE  64                     /* time 1 libsrtp call in 64 */
+#define RB_SRTP_SAMPLE  64                     /* time 1 srtpx call in 64 */
 
 /*
  * Latency histogram: 1 us buckets below 10 ms, 100 us buckets up to
@@ -53,7 +52,7 @@ struct rb_sent {
  * address. Both legs of a stream belong to the same worker thread, so
  * the receiver reads its peer's send ring without locks.
  */
-struct srtp_ctx_t_;
+struct srtpx;
 
 struct rb_leg {
 	int      fd;
@@ -69,8 +68,8 @@ struct rb_leg {
 	 * SRTP sessions, NULL on a plain leg. Both are used only by the
 	 * leg's worker; made before the workers start, freed after join.
 	 */
-	struct srtp_ctx_t_ *srtp_tx;
-	struct srtp_ctx_t_ *srtp_rx;
+	struct srtpx *srtp_tx;
+	struct srtpx *srtp_rx;
 
 	/* sender; <mh>/<iov>/<pkt> stay valid while a send is in flight */
 	uint32_t ssrc;
@@ -112,7 +111,7 @@ struct rb_stats {
 	uint64_t auth_fail;    /* SRTP tag did not verify, send in the window */
 	uint64_t auth_fail_all;   /* same, warm-up and unmatched included */
 	uint64_t srtp_err;     /* other unprotect/protect failures */
-	uint64_t srtp_ns;      /* time in libsrtp, 1 call in RB_SRTP_SAMPLE */
+	uint64_t srtp_ns;      /* time in srtpx, 1 call in RB_SRTP_SAMPLE */
 	uint64_t srtp_samples;
 	uint64_t sent_all;     /* every packet, warm-up included */
 	uint64_t recv_all;
@@ -217,7 +216,7 @@ int  rb_ng_delete(struct rb_ng *ng, const char *callid,
 
 /* SDES keys and sessions (rtpbench_srtp.c) */
 
-/* Initialise libsrtp once, before any session. Returns 0 or EIO. */
+/* Once, before any session (nothing to do now). Returns 0. */
 int  rb_srtp_init(void);
 /* Fill <key> with RB_SRTP_KEYLEN random bytes. Returns 0 or an errno. */
 int  rb_srtp_keygen(uint8_t *key);

@@ -8,10 +8,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <srtp2/srtp.h>
 
 #include "g711.h"
 #include "rtpbench.h"
+#include "srtpx.h"
 
 /*
  * Why io_uring: each leg needs a socket of its own (relays latch on the
@@ -393,7 +393,7 @@ static struct rb_sent *match_send(struct rb_worker *w, struct rb_leg *leg,
 }
 
 /*
- * The thread's CPU time, for timing a libsrtp call: on a shared host
+ * The thread's CPU time, for timing an srtpx call: on a shared host
  * wall time would charge it our preemptions. A syscall, hence sampled.
  */
 static uint64_t thread_cpu_ns(void)
@@ -404,7 +404,7 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Account one timed libsrtp call that began at <t0>. */
+/* Account one timed srtpx call that began at <t0>. */
 static void srtp_sample(struct rb_worker *w, uint64_t t0)
 {
 	CTR_ADD(w->st.srtp_ns, thread_cpu_ns() - t0);
@@ -473,23 +473,23 @@ static void on_packet(struct rb_worker *w, struct rb_leg *leg,
 		/* the buffer is ours until reap() returns it: in place */
 		bool timed = (p[3] & (RB_SRTP_SAMPLE - 1)) == 0;
 		uint64_t t0 = timed ? thread_cpu_ns() : 0;
-		int l = (int)plen;
-		srtp_err_status_t ss = srtp_unprotect(leg->srtp_rx, p, &l);
+		uint32_t l = plen;
+		int se = srtpx_unprotect(leg->srtp_rx, p, &l, false);
 
 		if (timed)
 			srtp_sample(w, t0);
 
-		if (ss != srtp_err_status_ok) {
+		if (se) {
 			/*
 			 * Unmatched, so its send stays counted as lost;
-			 * a replayed index is the relay sending twice.
+			 * a replayed index is the relay sending twice (or
+			 * one older than the 64-packet window: srtpx does
+			 * not tell the two apart).
 			 */
-			if (ss == srtp_err_status_auth_fail)
+			if (se == EBADMSG)
 				count_auth_fail(w, leg, p);
-			else if (ss == srtp_err_status_replay_fail)
+			else if (se == EALREADY)
 				CTR_INC(w->st.dup);
-			else if (ss == srtp_err_status_replay_old)
-				CTR_INC(w->st.stray);
 			else
 				CTR_INC(w->st.srtp_err);
 			return;
@@ -624,8 +624,8 @@ static void reap(struct rb_worker *w)
  * Write the next packet of <leg> into its buffer: sequence number and
  * timestamp, and for an SRTP leg the plain payload again (protection
  * encrypted the last one in place) and the transform. The sequence
- * number advances even when protection fails, since libsrtp refuses an
- * index twice. Returns the length to send, 0 on failure.
+ * number advances even when protection fails, so that each index is
+ * protected once. Returns the length to send, 0 on failure.
  */
 static unsigned build_packet(struct rb_worker *w, struct rb_leg *leg)
 {
@@ -644,13 +644,15 @@ static unsigned build_packet(struct rb_worker *w, struct rb_leg *leg)
 	if (leg->srtp_tx) {
 		bool timed = (h[3] & (RB_SRTP_SAMPLE - 1)) == 0;
 		uint64_t t0 = timed ? thread_cpu_ns() : 0;
-		srtp_err_status_t ss;
+		uint32_t l = (uint32_t)len;
+		int se;
 
 		memcpy(h + RB_RTP_HDR, tone_for(leg->pt_tx), RB_PAYLOAD);
-		ss = srtp_protect(leg->srtp_tx, h, &len);
+		se = srtpx_protect(leg->srtp_tx, h, &l, false);
+		len = (int)l;
 		if (timed)
 			srtp_sample(w, t0);
-		if (ss != srtp_err_status_ok) {
+		if (se) {
 			CTR_INC(w->st.srtp_err);
 			return 0;
 		}
