@@ -139,7 +139,7 @@ static int test_relay_transcode(void)
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	struct calls_prm cp = {
-		.port_min = 41200, .port_max = 41239, .nworkers = 1,
+		.port_min = 41400, .port_max = 41439, .nworkers = 1,
 		.workers = &w, .media_ip = (struct sockaddr *)&sin,
 		.media_len = sizeof(sin), .advertised = "127.0.0.1",
 		.sessions = sess,
