@@ -48,7 +48,8 @@ struct mediad {
 	struct ngsrv *ng;
 	struct calls *calls;
 	struct dtls *dtls;            /* our certificate, SSL_CTX */
-	int dtlsfd;                   /* eventfd: workers queued DTLS */
+	int wakefd;                   /* eventfd: workers queued DTLS
+	                                 or applied commands */
 	uint64_t start_ms;
 	uint32_t reloads;
 
@@ -125,6 +126,9 @@ static void stats_fill(struct ngcmd_stats *st, void *arg)
 	ngsrv_counters(md->ng, &ctr);
 	st->ng_dropped = ctr.dropped;
 	st->ng_cached = ctr.cached;
+	st->ng_parked = ctr.parked;
+	st->ng_ackfull = ctr.ackfull;
+	st->ng_acklate = ctr.acklate;
 	if (md->calls) {
 		struct calls_ctr cc;
 
@@ -222,7 +226,7 @@ static int workers_start(struct mediad *md)
 			 * port pair of the worker's slice, plus cancels */
 			.nslots = 2 * ((md->conf.port_max - md->conf.port_min
 					+ 1) / 2 / md->nworkers + 1) + 1024,
-			.wake_fd = md->dtlsfd,
+			.wake_fd = md->wakefd,
 		};
 
 		err = worker_start(&md->workers[i], &prm);
@@ -299,7 +303,7 @@ int mediad_start(struct mediad **mdp, const struct mconf *conf,
 	snprintf(md->path, sizeof(md->path), "%s", path);
 	md->verbose = verbose;
 	md->sigfd = -1;
-	md->dtlsfd = -1;
+	md->wakefd = -1;
 	md->start_ms = clock_ms();
 	md->last_tick_ms = md->start_ms;
 	md->nworkers = mconf_nworkers(conf);
@@ -317,7 +321,8 @@ int mediad_start(struct mediad **mdp, const struct mconf *conf,
 	err = sdes_global_init();      /* before any NG command (no-op now) */
 	if (err)
 		goto out;
-	/* DTLS: the certificate, and the eventfd workers wake us with */
+	/* DTLS: the certificate; the eventfd workers wake us with (DTLS
+	 * records queued, commands applied) */
 	err = dtls_init(&md->dtls);
 	if (err) {
 		log_err("dtls", "cannot make the DTLS certificate: %s",
@@ -326,8 +331,8 @@ int mediad_start(struct mediad **mdp, const struct mconf *conf,
 	}
 	log_info("dtls", "certificate fingerprint sha-256 %s",
 		 dtls_fingerprint(md->dtls));
-	md->dtlsfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (md->dtlsfd == -1) {
+	md->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (md->wakefd == -1) {
 		err = errno;
 		goto out;
 	}
@@ -344,6 +349,9 @@ int mediad_start(struct mediad **mdp, const struct mconf *conf,
 	if (err)
 		goto out;
 	ngsrv_set_calls(md->ng, md->calls);
+	err = ngsrv_set_workers(md->ng, md->workers, md->nworkers);
+	if (err)
+		goto out;
 	log_info("ng", "listening on %s (udp)", conf->ng_listen.text);
 
 	log_info("mediad", "ready: media %s advertised %s ports %u-%u "
@@ -442,6 +450,7 @@ static void tick(struct mediad *md, uint64_t now)
 	md->last_tick_ms = now;
 
 	ngsrv_tick(md->ng, now);
+	ngsrv_ack(md->ng, now);         /* replies a stuck worker holds */
 	calls_tick(md->calls, now);
 
 	for (i = 0; i < md->nworkers; i++) {
@@ -488,21 +497,27 @@ static bool on_signal(struct mediad *md)
 	return stop;
 }
 
-/* DTLS datagrams the workers queued: to their legs' handshakes. */
-static void dtls_drain(struct mediad *md)
+/*
+ * A worker woke us: DTLS datagrams it queued go to their legs'
+ * handshakes, and the NG replies of the commands it applied go out.
+ * The eventfd is read first: whatever a worker publishes after that
+ * wakes us again.
+ */
+static void wake_drain(struct mediad *md)
 {
 	static struct relay_dgram d;      /* control thread only */
 	uint64_t v;
 	uint32_t i;
 	unsigned n;
 
-	if (read(md->dtlsfd, &v, sizeof(v)) != sizeof(v) && errno != EAGAIN)
+	if (read(md->wakefd, &v, sizeof(v)) != sizeof(v) && errno != EAGAIN)
 		log_warn("dtls", "eventfd read: %m");
 	for (i = 0; i < md->nworkers; i++) {
 		for (n = 0; n < RELAY_DTLSQ &&
 			     worker_dtls_pop(md->workers[i], &d); n++)
 			webrtc_input(md->calls, &d);
 	}
+	ngsrv_ack(md->ng, clock_ms());
 }
 
 int mediad_run(struct mediad *md)
@@ -518,7 +533,7 @@ int mediad_run(struct mediad *md)
 	pfd[0].events = POLLIN;
 	pfd[1].fd = md->sigfd;
 	pfd[1].events = POLLIN;
-	pfd[2].fd = md->dtlsfd;
+	pfd[2].fd = md->wakefd;
 	pfd[2].events = POLLIN;
 	next_tick = clock_ms() + TICK_MS;
 
@@ -552,7 +567,7 @@ int mediad_run(struct mediad *md)
 		if (pfd[0].revents & POLLIN)
 			ngsrv_recv(md->ng, NG_BUDGET);
 		if (pfd[2].revents & POLLIN)
-			dtls_drain(md);
+			wake_drain(md);
 	}
 
 	/* From here SIGTERM/SIGINT take their default action: a second
@@ -586,8 +601,8 @@ void mediad_stop(struct mediad *md)
 	/* the workers let go of every stream: sockets may close now */
 	calls_fini(md->calls);
 	dtls_fini(md->dtls);             /* after every association */
-	if (md->dtlsfd != -1)
-		close(md->dtlsfd);
+	if (md->wakefd != -1)
+		close(md->wakefd);
 	free(md->workers);
 	free(md->stalled);
 

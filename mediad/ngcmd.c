@@ -128,6 +128,9 @@ static const char *ng_statistics(struct ngcmd *nc, const struct bnode *req,
 	benc_kint(b, "dtlsfailures", (int64_t)st.dtls_failed);
 	benc_kint(b, "ngdropped", (int64_t)st.ng_dropped);
 	benc_kint(b, "ngcached", (int64_t)st.ng_cached);
+	benc_kint(b, "ngparked", (int64_t)st.ng_parked);
+	benc_kint(b, "ngackfull", (int64_t)st.ng_ackfull);
+	benc_kint(b, "ngacklate", (int64_t)st.ng_acklate);
 	benc_kint(b, "ngunknown", (int64_t)nc->unknown);
 	benc_end(b);
 

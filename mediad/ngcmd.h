@@ -45,6 +45,9 @@ struct ngcmd_stats {
 	uint64_t error_rate;
 	uint64_t ng_dropped;          /* datagrams without a valid cookie */
 	uint64_t ng_cached;           /* answered from the cookie cache */
+	uint64_t ng_parked;           /* replies held for the workers' ack */
+	uint64_t ng_ackfull;          /* sent unacknowledged: table full */
+	uint64_t ng_acklate;          /* sent unacknowledged: timeout */
 };
 
 /* Fill <st> with a current snapshot. */

@@ -13,7 +13,9 @@
 #include "log.h"
 #include "ng.h"
 #include "ccache.h"
+#include "ngack.h"
 #include "ngsrv.h"
+#include "worker.h"
 
 /*
  * Cookie cache size. rtpengine keeps replies 30 s; with 8192 entries
@@ -24,6 +26,16 @@
 #define CACHE_ENTRIES  8192
 #define CACHE_BYTES    (4u << 20)
 #define CACHE_TTL_MS   30000
+
+/*
+ * Replies waiting for their workers (ngack.h). A worker applies a
+ * command within a loop turn, microseconds, so few wait at once: one
+ * NG_BUDGET burst (64) fits four times. A slot holds the largest
+ * datagram; only the pages a reply touches are ever backed. A reply
+ * that waits ACK_TMO_MS (a stuck worker) is sent anyway.
+ */
+#define ACK_ENTRIES    256
+#define ACK_TMO_MS     1000
 
 /* sndbuf/rcvbuf for bursts of NG traffic; best effort */
 #define SOCK_BUF       (1 << 20)
@@ -36,6 +48,10 @@ struct ngsrv {
 	void *arena_mem;
 	struct ngsrv_ctr ctr;
 	struct log_limit ll;
+	struct ngack ack;
+	struct worker **workers;   /* NULL: nothing to wait for */
+	uint32_t nworkers;
+	uint32_t *queued;          /* [nworkers]: worker_queued() before */
 	char rx[NG_MSG_MAX + 1];   /* +1: MSG_TRUNC shows an oversize one */
 	char tx[NG_MSG_MAX];
 };
@@ -100,6 +116,9 @@ int ngsrv_start(struct ngsrv **sp, const struct cfg_addr *listen,
 			  CACHE_TTL_MS);
 	if (err)
 		goto out;
+	err = ngack_init(&s->ack, ACK_ENTRIES, NG_MSG_MAX);
+	if (err)
+		goto out;
 
 	s->fd = socket(listen->ss.ss_family,
 		       SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -136,6 +155,8 @@ void ngsrv_stop(struct ngsrv *s)
 	if (s->fd != -1)
 		close(s->fd);
 	ccache_fini(&s->cache);
+	ngack_fini(&s->ack);
+	free(s->queued);
 	free(s->arena_mem);
 	free(s);
 }
@@ -145,8 +166,18 @@ int ngsrv_fd(const struct ngsrv *s)
 	return s->fd;
 }
 
-size_t ngsrv_process(struct ngsrv *s, const char *msg, size_t len,
-		     uint64_t now_ms, const char **replyp)
+/* What process() made of a datagram. */
+enum verdict {
+	V_REPLY = 0,      /* send *replyp */
+	V_BAD,            /* no valid cookie: drop */
+	V_PARKED,         /* retransmit of a parked command: its reply
+	                     goes out once the workers applied it */
+};
+
+/* ngsrv_process(), also telling the request's cookie and body hash. */
+static size_t process(struct ngsrv *s, const char *msg, size_t len,
+		      uint64_t now_ms, const char **replyp, enum verdict *vp,
+		      const char **cookiep, size_t *clenp, uint64_t *hashp)
 {
 	const char *cookie, *body;
 	size_t clen, blen, rlen;
@@ -154,12 +185,25 @@ size_t ngsrv_process(struct ngsrv *s, const char *msg, size_t len,
 	struct benc b;
 	uint64_t h;
 
+	*replyp = NULL;
 	if (ng_split(msg, len, &cookie, &clen, &body, &blen)) {
 		++s->ctr.dropped;
+		*vp = V_BAD;
 		return 0;
 	}
 
 	h = ccache_hash(body, blen);
+	*cookiep = cookie;
+	*clenp = clen;
+	*hashp = h;
+	/* before the cache: a parked reply is cached already, but must
+	 * not leave before the workers applied its command */
+	if (ngack_find(&s->ack, cookie, clen, h)) {
+		++s->ctr.parkeddup;
+		*vp = V_PARKED;
+		return 0;
+	}
+	*vp = V_REPLY;
 	hit = ccache_find(&s->cache, cookie, clen, h, now_ms, &rlen);
 	if (hit) {
 		++s->ctr.cached;
@@ -187,15 +231,110 @@ size_t ngsrv_process(struct ngsrv *s, const char *msg, size_t len,
 	return rlen;
 }
 
+size_t ngsrv_process(struct ngsrv *s, const char *msg, size_t len,
+		     uint64_t now_ms, const char **replyp)
+{
+	const char *cookie;
+	enum verdict v;
+	uint64_t h;
+	size_t clen;
+
+	return process(s, msg, len, now_ms, replyp, &v, &cookie, &clen, &h);
+}
+
+static void send_reply(struct ngsrv *s, const char *reply, size_t len,
+		       const struct sockaddr *peer, socklen_t peerlen)
+{
+	char pbuf[INET6_ADDRSTRLEN + 8];
+
+	if (sendto(s->fd, reply, len, 0, peer, peerlen) == -1) {
+		int e = errno;
+
+		++s->ctr.senderr;
+		log_limit(&s->ll, LOG_LVL_WARN, "ng", "sendto %s (%zu bytes): "
+			  "%s", peer_str((const struct sockaddr_storage *)
+					 (const void *)peer, pbuf,
+					 sizeof(pbuf)), len, strerror(e));
+	}
+}
+
+static uint32_t applied_of(uint32_t worker, void *arg)
+{
+	struct ngsrv *s = arg;
+
+	return worker_applied(s->workers[worker]);
+}
+
+static void send_parked(const struct ngack_ent *e, bool late, void *arg)
+{
+	struct ngsrv *s = arg;
+
+	if (late) {
+		++s->ctr.acklate;
+		log_limit(&s->ll, LOG_LVL_WARN, "ng", "reply to %.*s sent "
+			  "after %u ms: a worker has not applied the command",
+			  (int)e->cookielen, e->cookie, ACK_TMO_MS);
+	}
+	send_reply(s, e->reply, e->len, (const struct sockaddr *)&e->peer,
+		   e->peerlen);
+}
+
+/*
+ * Send the reply of the command just handled to <peer>, or park it
+ * until the workers it was queued to (those whose worker_queued() moved
+ * since s->queued was taken) have applied it. When it cannot be parked
+ * it goes now, as before the acknowledgement, and is counted.
+ */
+static void reply_or_park(struct ngsrv *s, const char *cookie, size_t clen,
+			  uint64_t h, const char *reply, size_t len,
+			  const struct sockaddr *peer, socklen_t peerlen,
+			  uint64_t now_ms)
+{
+	struct ngack_wait wait[NGACK_WAIT_MAX];
+	uint32_t i, n = 0, q;
+	bool all = true;
+
+	for (i = 0; i < s->nworkers; i++) {
+		q = worker_queued(s->workers[i]);
+		if (q == s->queued[i])
+			continue;
+		if (n == NGACK_WAIT_MAX) {
+			all = false;
+			break;
+		}
+		wait[n].worker = i;
+		wait[n].seq = q;
+		++n;
+	}
+	/* nothing queued, or the workers were quicker than we are */
+	for (i = 0; all && i < n; i++) {
+		if (!ngack_reached(worker_applied(s->workers[wait[i].worker]),
+				   wait[i].seq))
+			all = false;
+	}
+	if (all) {
+		send_reply(s, reply, len, peer, peerlen);
+		return;
+	}
+	if (ngack_park(&s->ack, cookie, clen, h, wait, n, reply, len, peer,
+		       peerlen, now_ms)) {
+		++s->ctr.ackfull;
+		send_reply(s, reply, len, peer, peerlen);
+	}
+}
+
 unsigned ngsrv_recv(struct ngsrv *s, unsigned budget)
 {
 	struct sockaddr_storage peer;
 	socklen_t peerlen;
-	const char *reply;
+	const char *reply, *cookie = NULL;
 	char pbuf[INET6_ADDRSTRLEN + 8];
+	enum verdict v;
+	uint64_t h = 0, now;
+	size_t len, clen = 0;
 	unsigned n;
+	uint32_t i;
 	ssize_t r;
-	size_t len;
 
 	for (n = 0; n < budget; n++) {
 		peerlen = sizeof(peer);
@@ -220,26 +359,50 @@ unsigned ngsrv_recv(struct ngsrv *s, unsigned budget)
 			continue;
 		}
 
-		len = ngsrv_process(s, s->rx, (size_t)r, clock_ms(), &reply);
-		if (!len) {
+		for (i = 0; i < s->nworkers; i++)
+			s->queued[i] = worker_queued(s->workers[i]);
+		now = clock_ms();
+		len = process(s, s->rx, (size_t)r, now, &reply, &v, &cookie,
+			      &clen, &h);
+		if (v == V_BAD) {
 			log_limit(&s->ll, LOG_LVL_WARN, "ng",
 				  "dropped datagram from %s: no valid cookie",
 				  peer_str(&peer, pbuf, sizeof(pbuf)));
 			continue;
 		}
+		if (v == V_PARKED || !len)
+			continue;
 
-		if (sendto(s->fd, reply, len, 0, (struct sockaddr *)&peer,
-			   peerlen) == -1) {
-			int e = errno;
-
-			++s->ctr.senderr;
-			log_limit(&s->ll, LOG_LVL_WARN, "ng",
-				  "sendto %s (%zu bytes): %s",
-				  peer_str(&peer, pbuf, sizeof(pbuf)), len,
-				  strerror(e));
-		}
+		reply_or_park(s, cookie, clen, h, reply, len,
+			      (const struct sockaddr *)&peer, peerlen, now);
 	}
 	return n;
+}
+
+unsigned ngsrv_ack(struct ngsrv *s, uint64_t now_ms)
+{
+	if (!s || !ngack_count(&s->ack))
+		return 0;
+	return ngack_release(&s->ack, applied_of, send_parked, s, now_ms,
+			     ACK_TMO_MS);
+}
+
+int ngsrv_set_workers(struct ngsrv *s, struct worker **workers,
+		      uint32_t n)
+{
+	uint32_t *q;
+
+	if (!s || (n && !workers))
+		return EINVAL;
+
+	q = n ? calloc(n, sizeof(*q)) : NULL;
+	if (n && !q)
+		return ENOMEM;
+	free(s->queued);
+	s->queued = q;
+	s->workers = n ? workers : NULL;
+	s->nworkers = n;
+	return 0;
 }
 
 void ngsrv_tick(struct ngsrv *s, uint64_t now_ms)
@@ -250,6 +413,7 @@ void ngsrv_tick(struct ngsrv *s, uint64_t now_ms)
 void ngsrv_counters(const struct ngsrv *s, struct ngsrv_ctr *c)
 {
 	*c = s->ctr;
+	c->parked = s->ack.parked;
 }
 
 const struct ngcmd *ngsrv_cmd(const struct ngsrv *s)

@@ -35,9 +35,13 @@ struct worker {
 	struct slot *ev_slot;      /* the armed eventfd read, or NULL */
 	bool stopping;
 	bool stop_sent;            /* control thread: STOP is queued */
+	uint32_t queued;           /* control thread: commands pushed */
 	struct shm_worker *stats;  /* written only by this thread */
 	struct log_limit ll;
 	_Atomic uint64_t synced;
+	uint32_t napplied;         /* worker: commands handled */
+	_Atomic uint32_t applied;  /* napplied, published per turn */
+	int wake_fd;               /* control thread's eventfd, or -1 */
 	_Atomic uint64_t beat_ms;
 	_Atomic uint64_t ncmds;
 	struct shm_worker own;     /* when no shm counters were given */
@@ -165,12 +169,32 @@ static void begin_stop(struct worker *w)
 		log_err("worker", "worker %u: cannot stop: %m", w->idx);
 }
 
+/*
+ * Tell the control thread that the commands up to <napplied> are in
+ * effect: it holds the NG replies of the commands until then (ngack.h).
+ * The release store orders every write of the handlers before it; the
+ * eventfd wakes the control thread, which reads the counter after
+ * reading the eventfd, so a wake-up is never lost.
+ */
+static void ack_publish(struct worker *w)
+{
+	uint64_t one = 1;
+
+	atomic_store_explicit(&w->applied, w->napplied, memory_order_release);
+	if (w->wake_fd != -1 &&
+	    write(w->wake_fd, &one, sizeof(one)) != sizeof(one))
+		log_limit(&w->ll, LOG_LVL_WARN, "worker",
+			  "worker %u: ack wake: %s", w->idx, strerror(errno));
+}
+
 /* Handle at most <budget> commands. Returns true if more wait. */
 static bool ctl_drain(struct worker *w, unsigned budget)
 {
 	struct cmdq_item it;
+	uint32_t first = w->napplied;
 
 	while (budget-- && cmdq_pop(&w->q, &it)) {
+		++w->napplied;
 		/* counted first: whoever sees a SYNC sees the count too */
 		ctr_add(&w->ncmds, 1);
 		switch (it.type) {
@@ -209,6 +233,8 @@ static bool ctl_drain(struct worker *w, unsigned budget)
 			break;
 		}
 	}
+	if (w->napplied != first)
+		ack_publish(w);
 	return cmdq_count(&w->q) != 0;
 }
 
@@ -322,6 +348,7 @@ int worker_start(struct worker **wp, const struct worker_prm *prm)
 		return ENOMEM;
 	memset(w, 0, sizeof(*w));
 	w->evfd = -1;
+	w->wake_fd = prm->wake_fd > 0 ? prm->wake_fd : -1;
 	w->idx = prm->idx;
 	w->tick_ns = (uint64_t)tick_ms * 1000000;
 	w->stats = prm->stats ? prm->stats : &w->own;
@@ -432,6 +459,7 @@ int worker_cmd(struct worker *w, enum worker_cmd cmd, uint64_t arg)
 	err = cmdq_push(&w->q, &it);
 	if (err)
 		return err;
+	++w->queued;
 	if (cmd == WORKER_CMD_STOP)
 		w->stop_sent = true;
 
@@ -472,6 +500,7 @@ int worker_cmd_ptr(struct worker *w, enum worker_cmd cmd, void *ptr)
 	err = cmdq_push(&w->q, &it);
 	if (err)
 		return err;
+	++w->queued;
 	if (write(w->evfd, &one, sizeof(one)) != sizeof(one))
 		log_warn("worker", "worker %u: wake: %m", w->idx);
 	return 0;
@@ -485,6 +514,16 @@ void worker_set_timeout(struct worker *w, uint32_t seconds)
 uint64_t worker_synced(const struct worker *w)
 {
 	return atomic_load_explicit(&w->synced, memory_order_acquire);
+}
+
+uint32_t worker_queued(const struct worker *w)
+{
+	return w->queued;
+}
+
+uint32_t worker_applied(const struct worker *w)
+{
+	return atomic_load_explicit(&w->applied, memory_order_acquire);
 }
 
 uint64_t worker_beat_ms(const struct worker *w)

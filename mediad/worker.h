@@ -39,8 +39,10 @@ struct worker_prm {
 	uint32_t timeout_s;       /* media timeout; 0: none */
 	uint32_t nbufs;           /* packet buffers, power of two; 0: 4096 */
 	uint32_t bufsz;           /* bytes each; 0: 2048 */
-	int      wake_fd;         /* eventfd written when DTLS datagrams
-	                             are queued (relay.h); -1 or 0: none */
+	int      wake_fd;         /* the control thread's eventfd, written
+	                             when DTLS datagrams are queued
+	                             (relay.h) and when commands were
+	                             applied (ngack.h); -1 or 0: none */
 };
 
 /*
@@ -77,6 +79,19 @@ void worker_set_timeout(struct worker *w, uint32_t seconds);
  */
 void worker_stop(struct worker *w);
 
+/*
+ * Acknowledgement of commands: the worker counts the commands it has
+ * handled and publishes the count (release) at the end of each loop
+ * turn that handled any, then writes <wake_fd>. Command n (from 1) is
+ * in effect once worker_applied() has reached n, compared as in
+ * ngack_reached() (both counters wrap).
+ *
+ * worker_queued(): control thread only, the commands queued so far, so
+ * the last one queued is number worker_queued(). worker_applied(): any
+ * thread, with acquire: what the command's handler wrote is visible.
+ */
+uint32_t worker_queued(const struct worker *w);
+uint32_t worker_applied(const struct worker *w);
 /* The last WORKER_CMD_SYNC argument the worker has handled. */
 uint64_t worker_synced(const struct worker *w);
 /* clock_ms() of the worker's last tick: a stuck worker stops moving it. */

@@ -407,7 +407,9 @@ def webrtc_to_plain(ctx, relay):
     python_stun(ctx, ma["port"], creds)
     if not ok:
         return
-    time.sleep(0.2)   # mediad's NG-reply-before-worker-apply window
+    # not an NG reply: mediad's handshake ends on its control thread,
+    # which hands the keys to the worker after its Finished has left
+    time.sleep(0.2)
     media_both_ways(ctx, "W->P", peer, B, ("127.0.0.1", mo["port"]))
 
     # re-offer (re-INVITE): same fingerprint and credentials, media goes on
@@ -421,7 +423,6 @@ def webrtc_to_plain(ctx, relay):
     ctx.check("W->P: re-answer keeps ufrag, pwd and fingerprint",
               again and all(again[k] == creds[k] for k in
                             ("ufrag", "pwd", "fp")), again)
-    time.sleep(0.2)
     media_both_ways(ctx, "W->P after re-offer", peer, B,
                     ("127.0.0.1", mo["port"]), n=10)
 
@@ -466,7 +467,6 @@ def plain_to_webrtc(ctx, relay):
     st = query_stream(relay, callid, ttag)
     ctx.check("P->W: query: DTLS up once the answer's fingerprint matched",
               s(st.get("DTLS", b"")) == "up", st)
-    time.sleep(0.2)
     media_both_ways(ctx, "P->W", peer, A, ("127.0.0.1", ma["port"]))
     r = relay.ng("delete", **{"call-id": callid, "from-tag": ftag})
     ctx.check("P->W: delete: ok", ng_ok(r), r)

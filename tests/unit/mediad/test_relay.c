@@ -48,6 +48,23 @@ static unsigned ng_port(struct ngcmd *nc, size_t len)
 	return m ? (unsigned)atoi(m + 8) : 0;
 }
 
+/*
+ * What ngsrv does before it answers (ngack.h): wait until <w> applied
+ * every command queued so far. Bounded; returns 0 or ETIMEDOUT.
+ */
+static int applied_wait(const struct worker *w)
+{
+	struct timespec ts = { 0, 100000 };
+	unsigned i;
+
+	for (i = 0; i < 20000; i++) {
+		if (worker_applied(w) == worker_queued(w))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return ETIMEDOUT;
+}
+
 static size_t mkreq(const char *cmd, const char *ttag, unsigned port,
 		    const char *fmt)
 {
@@ -139,7 +156,7 @@ static int test_relay_transcode(void)
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	struct calls_prm cp = {
-		.port_min = 41200, .port_max = 41239, .nworkers = 1,
+		.port_min = 41400, .port_max = 41439, .nworkers = 1,
 		.workers = &w, .media_ip = (struct sockaddr *)&sin,
 		.media_len = sizeof(sin), .advertised = "127.0.0.1",
 		.sessions = sess,
@@ -155,8 +172,11 @@ static int test_relay_transcode(void)
 	/* rb: where B sends (the offer's SDP, for B); ra: where A sends */
 	rb = ng_port(&nc, mkreq("offer", NULL, pa, "0"));
 	TEST_TRUE(rb != 0);
+	TEST_ERR(applied_wait(w));
 	ra = ng_port(&nc, mkreq("answer", "tb", pb, "8"));
 	TEST_TRUE(ra != 0);
+	/* mediad's NG reply would leave only now */
+	TEST_ERR(applied_wait(w));
 
 	g711_ulaw_to_alaw(alaw, (uint8_t[160]){ [0 ... 159] = 0xa5 }, 160);
 	for (i = 0; i < 5; i++) {

@@ -1,8 +1,11 @@
 /* tests/unit/mediad/test_worker.c  workers: real io_uring, commands, stop */
 #include <liburing.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "log.h"
@@ -156,6 +159,60 @@ static int test_worker_wakeup_and_stop(void)
 	return err;
 }
 
+/*
+ * The acknowledgement (ngack.h): worker_applied() reaches
+ * worker_queued() once the commands ran, and the worker writes the
+ * wake-up eventfd after publishing it, so a reader that reads the
+ * eventfd first, then the counter, sees the count.
+ */
+static int test_worker_applied(void)
+{
+	struct worker_prm prm = {
+		.idx = 0, .ring_entries = 64, .queue_size = 16,
+		.tick_ms = 5000,
+	};
+	struct worker *w = NULL;
+	struct pollfd pfd;
+	uint32_t i, q;
+	uint64_t v;
+	int efd, err = 0;
+
+	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	TEST_TRUE(efd != -1);
+	prm.wake_fd = efd;
+	err = worker_start(&w, &prm);
+	if (err == ENOSYS || err == EPERM) {
+		err = TEST_SKIP;
+		goto out;
+	}
+	TEST_ERR(err);
+	TEST_EQ(0, worker_queued(w));
+	TEST_EQ(0, worker_applied(w));
+
+	for (i = 1; i <= 100; i++) {
+		TEST_ERR(worker_cmd(w, WORKER_CMD_SYNC, i));
+		q = worker_queued(w);
+		TEST_EQ(i, q);
+		/* woken by the worker, never by a timeout */
+		while (worker_applied(w) != q) {
+			pfd.fd = efd;
+			pfd.events = POLLIN;
+			TEST_EQ(1, poll(&pfd, 1, 2000));
+			TEST_EQ(sizeof(v), read(efd, &v, sizeof(v)));
+		}
+		TEST_EQ(i, worker_synced(w));
+	}
+	/* a refused command is not counted */
+	TEST_ERR(worker_cmd(w, WORKER_CMD_STOP, 0));
+	TEST_EQ(ESHUTDOWN, worker_cmd(w, WORKER_CMD_SYNC, 1));
+	TEST_EQ(101, worker_queued(w));
+ out:
+	worker_stop(w);
+	if (efd != -1)
+		close(efd);
+	return err;
+}
+
 /* Start and stop at once, many times: no command is lost, nothing
  * leaks (ASan), every request is reaped before the ring goes. */
 static int test_worker_start_stop_loop(void)
@@ -215,6 +272,7 @@ static const struct harness_test tests[] = {
 	HARNESS_TEST(test_worker_args),
 	HARNESS_TEST(test_worker_commands),
 	HARNESS_TEST(test_worker_wakeup_and_stop),
+	HARNESS_TEST(test_worker_applied),
 	HARNESS_TEST(test_worker_start_stop_loop),
 	HARNESS_TEST(test_worker_stop_sent),
 };
