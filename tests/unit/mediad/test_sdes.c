@@ -247,7 +247,7 @@ static struct calls *mk_calls(void)
 	static struct sockaddr_in sin;
 	struct calls *c = NULL;
 	struct calls_prm prm = {
-		.port_min = 41400, .port_max = 41439,
+		.port_min = 41500, .port_max = 41539,
 		.nworkers = 1,
 		.media_ip = (const struct sockaddr *)&sin,
 		.media_len = sizeof(sin),
