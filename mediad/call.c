@@ -668,6 +668,11 @@ struct dtls *calls_dtls(const struct calls *c)
 	return c->dtls;
 }
 
+struct worker *calls_worker(const struct calls *c, uint32_t idx)
+{
+	return c->workers && idx < c->nworkers ? c->workers[idx] : NULL;
+}
+
 struct calls_ctr *calls_ctr_mut(struct calls *c)
 {
 	return &c->ctr;

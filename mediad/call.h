@@ -219,6 +219,8 @@ void calls_counters(const struct calls *c, struct calls_ctr *ctr);
 /* The DTLS identity (or NULL) and the counters webrtc.c keeps. */
 struct dtls *calls_dtls(const struct calls *c);
 struct calls_ctr *calls_ctr_mut(struct calls *c);
+/* Worker <idx> of the relay, NULL without one (unit tests). */
+struct worker *calls_worker(const struct calls *c, uint32_t idx);
 
 
 #endif

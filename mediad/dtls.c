@@ -28,6 +28,7 @@ struct dtls {
 	BIO_METHOD *wmeth;           /* our datagram write BIO */
 	char       fp[DTLS_FP_STR_MAX];
 	struct dtls_conn *hs;        /* associations in handshake */
+	struct dtls_conn *held;      /* holding records until released */
 };
 
 struct dtls_conn {
@@ -47,6 +48,16 @@ struct dtls_conn {
 	uint64_t    deadline_ms;
 	struct dtls_conn *hnext, *hprev;
 	char        why[64];
+
+	/* our last flight, held until the keys are in effect (dtls.h) */
+	bool        holding;         /* SSL_do_handshake() is running */
+	bool        rel_set;         /* on d->held, waiting for rel_seq */
+	uint8_t     nheld;
+	uint16_t    held_len[DTLS_HOLD_MAX];
+	uint8_t    *held;            /* DTLS_HOLD_MAX * MTU, on first use */
+	uint32_t    rel_worker, rel_seq;
+	uint64_t    held_ms;         /* when the first record was held */
+	struct dtls_conn *rnext, *rprev;
 };
 
 static uint64_t mono_ms(void)
@@ -57,13 +68,53 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The write side of an association: each write is one datagram. */
+static void rel_unlink(struct dtls_conn *c)
+{
+	if (!c->rel_set)
+		return;
+	if (c->rprev)
+		c->rprev->rnext = c->rnext;
+	else if (c->d->held == c)
+		c->d->held = c->rnext;
+	if (c->rnext)
+		c->rnext->rprev = c->rprev;
+	c->rnext = c->rprev = NULL;
+	c->rel_set = false;
+}
+
+/* Send what is held, in order, and stop holding. */
+static void flush_held(struct dtls_conn *c)
+{
+	uint8_t i;
+
+	rel_unlink(c);
+	for (i = 0; i < c->nheld; i++)
+		c->sendh(c->held + (size_t)i * MTU, c->held_len[i], c->arg);
+	c->nheld = 0;
+}
+
+/* The write side of an association: each write is one datagram, sent
+ * at once or held (see dtls.h). */
 static int wbio_write(BIO *b, const char *p, int len)
 {
 	struct dtls_conn *c = BIO_get_data(b);
 
-	if (c && len > 0)
-		c->sendh((const uint8_t *)p, (size_t)len, c->arg);
+	if (!c || len <= 0)
+		return len;
+	if ((c->holding || c->nheld) && len <= MTU) {
+		if (!c->held)
+			c->held = malloc((size_t)DTLS_HOLD_MAX * MTU);
+		if (c->held && c->nheld < DTLS_HOLD_MAX) {
+			if (!c->nheld)
+				c->held_ms = mono_ms();
+			memcpy(c->held + (size_t)c->nheld * MTU, p,
+			       (size_t)len);
+			c->held_len[c->nheld++] = (uint16_t)len;
+			return len;
+		}
+	}
+	flush_held(c);
+	c->sendh((const uint8_t *)p, (size_t)len, c->arg);
 	return len;
 }
 
@@ -316,18 +367,26 @@ static void step(struct dtls_conn *c)
 {
 	int ret, e;
 
+	c->holding = true;
 	ret = SSL_do_handshake(c->ssl);
+	c->holding = false;
 	if (ret == 1) {
 		if (c->have_fp && !c->verified) {
 			/* no certificate was checked: cannot happen with
 			 * FAIL_IF_NO_PEER_CERT, refuse anyway */
 			snprintf(c->why, sizeof(c->why), "no peer certificate");
+			flush_held(c);
 			set_state(c, DTLS_FAILED);
 			return;
 		}
+		/* the state handler installs the keys and says when our
+		 * last flight may go (dtls_conn_release_at) */
 		set_state(c, DTLS_UP);
+		if (!c->rel_set)
+			flush_held(c);
 		return;
 	}
+	flush_held(c);
 	e = SSL_get_error(c->ssl, ret);
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
 		return;
@@ -403,9 +462,12 @@ void dtls_conn_free(struct dtls_conn *c)
 		return;
 	if (c->state == DTLS_HANDSHAKE)
 		hs_unlink(c);
+	rel_unlink(c);
 	c->stateh = NULL;
+	c->nheld = 0;                       /* the leg is going: not sent */
 	SSL_free(c->ssl);                   /* and its BIOs */
 	ERR_clear_error();
+	free(c->held);
 	free(c);
 }
 
@@ -539,6 +601,45 @@ int dtls_conn_keys(struct dtls_conn *c, struct sdes_key *in,
 	return 0;
 }
 
+unsigned dtls_conn_held(const struct dtls_conn *c)
+{
+	return c->nheld;
+}
+
+void dtls_conn_release_at(struct dtls_conn *c, uint32_t worker,
+			  uint32_t seq)
+{
+	if (!c->nheld)
+		return;
+	c->rel_worker = worker;
+	c->rel_seq = seq;
+	if (c->rel_set)
+		return;
+	c->rel_set = true;
+	c->rprev = NULL;
+	c->rnext = c->d->held;
+	if (c->d->held)
+		c->d->held->rprev = c;
+	c->d->held = c;
+}
+
+unsigned dtls_release(struct dtls *d, dtls_applied_h *appliedh, void *arg)
+{
+	struct dtls_conn *c, *next;
+	uint64_t now = mono_ms();
+	unsigned n = 0;
+
+	for (c = d->held; c; c = next) {
+		next = c->rnext;
+		if ((int32_t)(appliedh(c->rel_worker, arg) - c->rel_seq) < 0 &&
+		    now - c->held_ms < DTLS_HOLD_MS)
+			continue;
+		flush_held(c);
+		++n;
+	}
+	return n;
+}
+
 int dtls_tick(struct dtls *d)
 {
 	uint64_t now = mono_ms();
@@ -569,6 +670,15 @@ int dtls_tick(struct dtls *d)
 			ms = (int)(tv.tv_sec * 1000 + tv.tv_usec / 1000) + 1;
 		else
 			ms = (int)(c->deadline_ms - now);
+		if (best < 0 || ms < best)
+			best = ms;
+	}
+	/* held records go by DTLS_HOLD_MS at the latest */
+	for (c = d->held; c; c = c->rnext) {
+		uint64_t age = now - c->held_ms;
+		int ms = age >= DTLS_HOLD_MS ? 0 :
+			(int)(DTLS_HOLD_MS - age) + 1;
+
 		if (best < 0 || ms < best)
 			best = ms;
 	}

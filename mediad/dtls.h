@@ -117,9 +117,45 @@ int  dtls_conn_keys(struct dtls_conn *c, struct sdes_key *in,
 		    struct sdes_key *out);
 
 /*
+ * Our last flight. When a handshake ends on our side (we are the
+ * server: our ChangeCipherSpec and Finished are its last records), the
+ * peer may send SRTP the instant it has our Finished; if that record
+ * left before the worker had the keys, those first packets would be
+ * dropped. So every record written while the handshake is driven is
+ * held, and released by the owner once the keys are in effect:
+ *
+ *   - on the way to UP, the state handler installs the keys and calls
+ *     dtls_conn_release_at() with the worker's sequence number of that
+ *     command; dtls_release() sends the held records when the worker
+ *     reached it (or after DTLS_HOLD_MS, whichever comes first);
+ *   - in every other case (no keys installed: the fingerprint is not
+ *     known yet, an error, a record of a handshake still running) the
+ *     held records go out as soon as SSL_do_handshake() returns.
+ *
+ * At most DTLS_HOLD_MAX records are held; a further one sends what is
+ * held first, then itself, so the order on the wire never changes.
+ */
+#define DTLS_HOLD_MAX 8
+#define DTLS_HOLD_MS  500
+
+/* Records of <c> held now. */
+unsigned dtls_conn_held(const struct dtls_conn *c);
+/* Send <c>'s held records once worker <worker>'s applied count reaches
+ * <seq> (asked at dtls_release()). Nothing held: nothing to do. */
+void dtls_conn_release_at(struct dtls_conn *c, uint32_t worker,
+			  uint32_t seq);
+
+/* The applied count of worker <worker>. */
+typedef uint32_t (dtls_applied_h)(uint32_t worker, void *arg);
+/* Send the held records whose worker reached its number, and those held
+ * DTLS_HOLD_MS or longer. Returns how many associations were released. */
+unsigned dtls_release(struct dtls *d, dtls_applied_h *appliedh, void *arg);
+
+/*
  * Retransmission timers (DTLSv1_handle_timeout) and the handshake
  * deadline of every association in handshake. Returns the ms until the
- * next one is due, or -1 when none is pending.
+ * next one (or a held flight's DTLS_HOLD_MS) is due, or -1 when none
+ * is pending.
  */
 int  dtls_tick(struct dtls *d);
 

@@ -14,6 +14,7 @@
 #include "relay.h"
 #include "sdes.h"
 #include "webrtc.h"
+#include "worker.h"
 
 /* RFC 8445 section 5.1.2.1: type preference 126 (host), local
  * preference 65535, 256 - component */
@@ -188,6 +189,10 @@ static void keys_install(struct call_leg *lg)
 	if (err)
 		log_warn("dtls", "[%s] leg %u: keys not handed to the "
 			 "worker: %s", call->id, lg->idx, strerror(err));
+	else if (calls_worker(c, call->worker))
+		/* our Finished leaves once the worker has the keys */
+		dtls_conn_release_at(lg->dc, call->worker, worker_queued(
+					     calls_worker(c, call->worker)));
 	++calls_ctr_mut(c)->dtls_up;
 	log_debug("dtls", "[%s] leg %u: DTLS-SRTP up (%s)", call->id,
 		  lg->idx, dtls_conn_client(lg->dc) ? "client" : "server");
@@ -595,9 +600,20 @@ void webrtc_input(struct calls *c, const struct relay_dgram *d)
 	lg->dstate = dtls_conn_input(lg->dc, d->data, d->len);
 }
 
+static uint32_t applied_of(uint32_t worker, void *arg)
+{
+	struct calls *c = arg;
+
+	return worker_applied(calls_worker(c, worker));
+}
+
 int webrtc_tick(struct calls *c)
 {
 	struct dtls *d = calls_dtls(c);
 
-	return d ? dtls_tick(d) : -1;
+	if (!d)
+		return -1;
+	if (calls_worker(c, 0))
+		dtls_release(d, applied_of, c);
+	return dtls_tick(d);
 }

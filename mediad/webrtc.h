@@ -21,7 +21,9 @@ struct arena;
  * DTLS records come from the workers' queues through webrtc_input();
  * webrtc_tick() runs the handshakes' timers. A handshake that ends
  * with verified keys gives the leg its SRTP sessions through
- * call_srtp_set()/call_commit(), the path SDES keys take.
+ * call_srtp_set()/call_commit(), the path SDES keys take; our last
+ * flight (the Finished of a server) is held until the worker applied
+ * that commit, and webrtc_tick() releases it (dtls.h).
  */
 
 enum webrtc_ice {
@@ -81,7 +83,8 @@ int  webrtc_sdp(struct calls *c, const struct call_leg *to,
 
 /* A DTLS datagram a worker queued. */
 void webrtc_input(struct calls *c, const struct relay_dgram *d);
-/* Handshake timers; ms until the next one, -1: none pending. */
+/* Handshake timers and held flights; ms until the next one is due,
+ * -1: none pending. */
 int  webrtc_tick(struct calls *c);
 
 /* "none", "handshake", "up", "failed", "closed" for query. */

@@ -32,9 +32,12 @@
  *           "stun ok <mapped-ip> <mapped-port>" (MESSAGE-INTEGRITY and
  *           FINGERPRINT of the answer checked), "stun error <code>",
  *           "stun bad <why>" or "stun timeout"
- *   dtls client|server <mediad's sha-256 fingerprint>
+ *   dtls client|server <mediad's sha-256 fingerprint> [sendnow]
  *           handshake (OpenSSL, DTLS 1.2, use_srtp); the certificate
- *           must match; prints "dtls ok <profile>" or "dtls fail <why>"
+ *           must match; prints "dtls ok <profile>" or "dtls fail <why>".
+ *           sendnow: the instant the handshake is done, send one SRTP
+ *           packet (PT 0, seq 1, ts 160, SSRC 0x5eed5eed, 160 bytes of
+ *           0xd5), as a browser does with its first audio frame
  *   send <hex>   protect a plain RTP packet and send it
  *   recv <n> <ms>  read up to <n> datagrams for <ms>: "rtp <hex>" per
  *           SRTP packet that unprotects, "bad <len>" per one that does
@@ -237,7 +240,21 @@ static int srtp_make(srtp_t *sp, const uint8_t *k, const uint8_t *salt,
 	return srtp_create(sp, &p) == srtp_err_status_ok ? 0 : -1;
 }
 
-static void cmd_dtls(bool client, const char *fp)
+static void send_first(void)
+{
+	uint8_t pkt[12 + 160 + 16] = {
+		0x80, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0xa0,
+		0x5e, 0xed, 0x5e, 0xed,
+	};
+	int len = 12 + 160;
+
+	memset(pkt + 12, 0xd5, 160);
+	if (srtp_protect(tx, pkt, &len) != srtp_err_status_ok ||
+	    send(fd, pkt, (size_t)len, 0) != len)
+		printf("send fail\n");
+}
+
+static void cmd_dtls(bool client, const char *fp, bool sendnow)
 {
 	const SRTP_PROTECTION_PROFILE *pp;
 	uint8_t km[60];
@@ -310,6 +327,8 @@ static void cmd_dtls(bool client, const char *fp)
 		return;
 	}
 	have_srtp = true;
+	if (sendnow)
+		send_first();
 	printf("dtls ok %s\n", pp->name);
 }
 
@@ -409,7 +428,8 @@ int main(int argc, char **argv)
 				 !strcmp(d, "usecand"), !strcmp(c, "badmi") ||
 				 !strcmp(d, "badmi"));
 		else if (!strncmp(line, "dtls ", 5) && k >= 2)
-			cmd_dtls(!strcmp(a, "client"), b);
+			cmd_dtls(!strcmp(a, "client"), b,
+				 !strcmp(c, "sendnow"));
 		else if (!strncmp(line, "send ", 5) && k >= 1)
 			cmd_send(a);
 		else if (!strncmp(line, "recv ", 5) && k >= 2)

@@ -407,9 +407,7 @@ def webrtc_to_plain(ctx, relay):
     python_stun(ctx, ma["port"], creds)
     if not ok:
         return
-    # not an NG reply: mediad's handshake ends on its control thread,
-    # which hands the keys to the worker after its Finished has left
-    time.sleep(0.2)
+    # no wait: mediad's Finished left after the worker had the keys
     media_both_ways(ctx, "W->P", peer, B, ("127.0.0.1", mo["port"]))
 
     # re-offer (re-INVITE): same fingerprint and credentials, media goes on
@@ -551,7 +549,6 @@ def transcode(ctx, relay):
     if not ctx.check("xcode: DTLS up", res and res.startswith("dtls ok"),
                      res):
         return
-    time.sleep(0.2)
     sa = RtpStream(0)
     samples = tone(1000, 160 * 25)
     for i in range(25):
@@ -590,6 +587,65 @@ def transcode(ctx, relay):
     B.close()
 
 
+def first_packet(ctx, relay, rounds=40):
+    """A browser sends its first SRTP packet the instant its handshake is
+    done. mediad (the DTLS server here) holds its Finished until the
+    worker has the keys, so that packet must get through every time."""
+    lost, fails = [], []
+    flags = {"transport-protocol": "RTP/AVP", "ICE": "remove",
+             "rtcp-mux": ["demux"]}
+    for i in range(rounds):
+        callid = "dtls5-%d-%d-%s@test" % (os.getpid(), i,
+                                          os.urandom(4).hex())
+        ftag = "brw-" + os.urandom(3).hex()
+        ttag = "pho-" + os.urandom(3).hex()
+        peer, B = Peer(), Endpoint("B")
+        try:
+            r = ng_offer(relay, callid, ftag,
+                         chrome_offer(peer.port, peer.fp), **flags)
+            if not ng_ok(r):
+                fails.append(("offer", r))
+                continue
+            r = ng_answer(relay, callid, ftag, ttag,
+                          sdp_build(B.port, pts=(0, 101)), ICE="force")
+            if not ng_ok(r):
+                fails.append(("answer", r))
+                continue
+            m = Sdp(s(r["sdp"])).audio()
+            uf, pw = attr(m, "ice-ufrag"), attr(m, "ice-pwd")
+            fp = attr(m, "fingerprint")
+            if not (uf and pw and fp):
+                fails.append(("sdp", m))
+                continue
+            peer.cmd("target 127.0.0.1 %d" % m["port"])
+            r = peer.cmd("stun %s:%s %s usecand" % (uf[0], BROWSER_UFRAG,
+                                                    pw[0]))
+            if not r.startswith("stun ok"):
+                fails.append(("stun", r))
+                continue
+            r = peer.cmd("dtls client %s sendnow" % fp[0].split()[1],
+                         timeout=15)
+            if not r.startswith("dtls ok"):
+                fails.append(("dtls", r))
+                continue
+            pk = [rtp_parse(d) for d, _ in B.recv(want=1, timeout=1,
+                                                   idle=0.5)]
+            if not (len(pk) == 1 and pk[0] and pk[0]["seq"] == 1 and
+                    pk[0]["ssrc"] == 0x5eed5eed and
+                    pk[0]["payload"] == b"\xd5" * 160):
+                lost.append(i)
+        finally:
+            relay.ng("delete", **{"call-id": callid, "from-tag": ftag})
+            peer.close()
+            B.close()
+    ctx.check("first packet: every round set up (%d of %d)"
+              % (rounds - len(fails), rounds), not fails, fails[:2])
+    ctx.check("first packet: the SRTP packet sent the instant the "
+              "browser's handshake ended reached the phone in %d of %d "
+              "rounds" % (rounds - len(fails) - len(lost), rounds - len(fails)),
+              not lost, lost)
+
+
 def run(ctx):
     if not ctx.check("tools/dtlspeer built (%s)" % PEER_BIN,
                      os.access(PEER_BIN, os.X_OK)):
@@ -604,6 +660,7 @@ def run(ctx):
     plain_to_webrtc(ctx, relay)
     wrong_fingerprint(ctx, relay)
     transcode(ctx, relay)
+    first_packet(ctx, relay)
     st = stats(relay)
     ctx.check("statistics: ICE answers and DTLS handshakes counted",
               st.get("stunanswered", 0) > 0 and

@@ -21,7 +21,17 @@ struct side {
 	struct pipe *to_peer;
 	enum dtls_state last;
 	unsigned changes;
+	bool     hold;                 /* on UP: dtls_conn_release_at() */
+	uint32_t hold_seq;
 };
+
+static uint32_t applied;           /* the "worker's" applied count */
+
+static uint32_t applied_h(uint32_t worker, void *arg)
+{
+	(void)arg;
+	return worker == 3 ? applied : 0;
+}
 
 static void sendh(const uint8_t *p, size_t len, void *arg)
 {
@@ -43,9 +53,10 @@ static void stateh(struct dtls_conn *c, enum dtls_state st, void *arg)
 {
 	struct side *s = arg;
 
-	(void)c;
 	s->last = st;
 	++s->changes;
+	if (st == DTLS_UP && s->hold)
+		dtls_conn_release_at(c, 3, s->hold_seq);
 }
 
 static void drain(struct pipe *q, struct side *to)
@@ -296,12 +307,104 @@ static int test_dtls_retransmit(void)
 	return err;
 }
 
+/*
+ * The server's last flight is held until the "worker" applied the keys
+ * (release_at), or DTLS_HOLD_MS passed; with no release_at it goes at
+ * once (the other tests).
+ */
+static int test_dtls_hold(void)
+{
+	struct dtls *ds = NULL, *dc = NULL;
+	struct side s, c;
+	struct dtls_fp fs, fc;
+	struct sdes_key sin, sout, cin, cout;
+	struct timespec ts = { 0, (DTLS_HOLD_MS + 60) * 1000000L };
+	int err = 0, ms, round;
+
+	memset(&s, 0, sizeof(s));
+	memset(&c, 0, sizeof(c));
+	TEST_ERR(dtls_init(&ds));
+	TEST_ERR(dtls_init(&dc));
+	TEST_ERR(fp_of(&fs, ds));
+	TEST_ERR(fp_of(&fc, dc));
+	for (round = 0; round < 2; round++) {
+		memset(&p_ab, 0, sizeof(p_ab));
+		memset(&p_ba, 0, sizeof(p_ba));
+		memset(&s, 0, sizeof(s));
+		memset(&c, 0, sizeof(c));
+		s.to_peer = &p_ab;
+		c.to_peer = &p_ba;
+		s.hold = true;
+		s.hold_seq = 0xfffffffeu;  /* across the wrap */
+		applied = 0xfffffffdu;
+		TEST_ERR(dtls_conn_new(&s.c, ds, false, &fc, sendh, stateh,
+				       &s));
+		TEST_ERR(dtls_conn_new(&c.c, dc, true, &fs, sendh, stateh,
+				       &c));
+		pump(&p_ba, &p_ab, &c, &s);
+		/* the server is up, its CCS + Finished held: the client
+		 * waits */
+		TEST_EQ(DTLS_UP, dtls_conn_state(s.c));
+		TEST_EQ(DTLS_HANDSHAKE, dtls_conn_state(c.c));
+		TEST_TRUE(dtls_conn_held(s.c) >= 1);
+		TEST_EQ(0, p_ab.n);
+		TEST_EQ(0, dtls_release(ds, applied_h, NULL));
+		TEST_EQ(0, p_ab.n);
+		ms = dtls_tick(ds);
+		TEST_TRUE(ms > 0 && ms <= DTLS_HOLD_MS + 1);
+		if (round == 0) {
+			applied = 0xffffffffu;      /* past it */
+		}
+		else {
+			/* never applied: the timeout lets it go */
+			nanosleep(&ts, NULL);
+			TEST_EQ(0, dtls_tick(ds));
+		}
+		TEST_EQ(1, dtls_release(ds, applied_h, NULL));
+		TEST_EQ(0, dtls_conn_held(s.c));
+		TEST_TRUE(p_ab.n >= 1);
+		TEST_EQ(0, dtls_release(ds, applied_h, NULL));
+		TEST_EQ(-1, dtls_tick(ds));
+		pump(&p_ab, &p_ba, &s, &c);
+		TEST_EQ(DTLS_UP, dtls_conn_state(c.c));
+		TEST_ERR(dtls_conn_keys(s.c, &sin, &sout));
+		TEST_ERR(dtls_conn_keys(c.c, &cin, &cout));
+		TEST_TRUE(sdes_key_eq(&sin, &cout));
+		TEST_TRUE(sdes_key_eq(&sout, &cin));
+		dtls_conn_free(s.c);
+		dtls_conn_free(c.c);
+		s.c = c.c = NULL;
+	}
+	/* freed while holding: nothing sent, nothing left on the list */
+	memset(&p_ab, 0, sizeof(p_ab));
+	memset(&p_ba, 0, sizeof(p_ba));
+	s.hold = true;
+	s.hold_seq = 5;
+	applied = 0;
+	TEST_ERR(dtls_conn_new(&s.c, ds, false, &fc, sendh, stateh, &s));
+	TEST_ERR(dtls_conn_new(&c.c, dc, true, &fs, sendh, stateh, &c));
+	pump(&p_ba, &p_ab, &c, &s);
+	TEST_TRUE(dtls_conn_held(s.c) >= 1);
+	dtls_conn_free(s.c);
+	s.c = NULL;
+	TEST_EQ(-1, dtls_tick(ds));
+	TEST_EQ(0, dtls_release(ds, applied_h, NULL));
+	TEST_EQ(0, p_ab.n);
+ out:
+	dtls_conn_free(s.c);
+	dtls_conn_free(c.c);
+	dtls_fini(ds);
+	dtls_fini(dc);
+	return err;
+}
+
 static const struct harness_test tests[] = {
 	HARNESS_TEST(test_dtls_fp_parse),
 	HARNESS_TEST(test_dtls_handshake_keys),
 	HARNESS_TEST(test_dtls_wrong_fingerprint),
 	HARNESS_TEST(test_dtls_late_fingerprint),
 	HARNESS_TEST(test_dtls_retransmit),
+	HARNESS_TEST(test_dtls_hold),
 };
 
 HARNESS_MAIN(tests)
