@@ -308,8 +308,9 @@ static bool stun_in(struct relay *r, struct stream *st, unsigned which,
 		 memcmp(m.user, c->ufrag, c->ufrag_len) ||
 		 (c->rufrag_len && (m.ulen - c->ufrag_len - 1 !=
 				    c->rufrag_len ||
-				    memcmp(m.user + c->ufrag_len + 1,
-					   c->rufrag, c->rufrag_len))))
+				    stream_ufrag_hash(m.user + c->ufrag_len + 1,
+						      c->rufrag_len) !=
+				    c->rufrag_h)))
 		code = 401;
 	else if (stun_check_mi(&m, pkt, c->pwd, c->pwd_len))
 		code = 401;

@@ -42,8 +42,10 @@ enum stream_xc {
 };
 
 #define STREAM_PT_ANY  0xff    /* no payload-type mapping */
-#define STREAM_UFRAG_MAX 64    /* ICE ufrag (RFC 8839: 4..256 chars) */
-#define STREAM_PWD_MAX   64    /* ICE password (22..256 chars) */
+#define STREAM_UFRAG_MAX 64    /* a peer's ICE ufrag we take (RFC 8839:
+                                  4..256 chars) */
+#define STREAM_OWN_UFRAG_MAX 16  /* ours (call.h: CALL_UFRAG_LEN) */
+#define STREAM_OWN_PWD_MAX   32  /* ours (call.h: CALL_PWD_LEN) */
 
 union stream_addr {
 	struct sockaddr     sa;
@@ -52,6 +54,18 @@ union stream_addr {
 };
 
 /* What the signalling says about this leg. */
+/* FNV-1a 64 of a peer's ICE ufrag (stream_cfg.rufrag_h). */
+static inline uint64_t stream_ufrag_hash(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (n--) {
+		h ^= (uint8_t)*p++;
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
 struct stream_cfg {
 	union stream_addr sdp_rtp;    /* from its SDP; family 0: none yet */
 	union stream_addr sdp_rtcp;
@@ -76,7 +90,9 @@ struct stream_cfg {
 	/*
 	 * WebRTC (webrtc.c). <ice>: STUN Binding requests on its sockets
 	 * are answered (ICE-lite) when USERNAME is "<ufrag>:<rufrag>" (any
-	 * <rufrag> while it is not known: its answer is not in yet) and
+	 * <rufrag> while it is not known: its answer is not in yet; the
+	 * peer's part is compared by length and stream_ufrag_hash(), which
+	 * is enough since MESSAGE-INTEGRITY is what authenticates) and
 	 * MESSAGE-INTEGRITY verifies with <pwd>; a valid check latches
 	 * its source. <dtls>: DTLS records on its RTP socket go to the
 	 * control thread (relay.h: the DTLS queue), which runs the
@@ -85,9 +101,9 @@ struct stream_cfg {
 	bool     ice;
 	bool     dtls;
 	uint8_t  ufrag_len, rufrag_len, pwd_len;
-	char     ufrag[STREAM_UFRAG_MAX];
-	char     rufrag[STREAM_UFRAG_MAX];
-	char     pwd[STREAM_PWD_MAX];
+	char     ufrag[STREAM_OWN_UFRAG_MAX];
+	char     pwd[STREAM_OWN_PWD_MAX];
+	uint64_t rufrag_h;            /* stream_ufrag_hash() of <rufrag> */
 };
 
 #define STREAM_RETIRED_MAX 8

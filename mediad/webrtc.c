@@ -91,6 +91,11 @@ static int ice_creds(struct call_leg *lg)
 	return 0;
 }
 
+_Static_assert(CALL_UFRAG_LEN <= STREAM_OWN_UFRAG_MAX &&
+	       CALL_PWD_LEN <= STREAM_OWN_PWD_MAX,
+	       "our ICE credentials fit the worker's config");
+_Static_assert(STREAM_UFRAG_MAX <= 256, "rufrag_len is a uint8_t");
+
 /* What the worker needs of <lg>'s WebRTC state. */
 static void cfg_fill(const struct call_leg *lg, struct stream_cfg *cfg)
 {
@@ -101,7 +106,7 @@ static void cfg_fill(const struct call_leg *lg, struct stream_cfg *cfg)
 	cfg->rufrag_len = (uint8_t)strlen(lg->rufrag);
 	memcpy(cfg->ufrag, lg->ufrag, cfg->ufrag_len);
 	memcpy(cfg->pwd, lg->pwd, cfg->pwd_len);
-	memcpy(cfg->rufrag, lg->rufrag, cfg->rufrag_len);
+	cfg->rufrag_h = stream_ufrag_hash(lg->rufrag, cfg->rufrag_len);
 	if (lg->mux_req)
 		cfg->rtcp_mux = true;
 }

@@ -299,6 +299,13 @@ def python_stun(ctx, port, creds):
     d = ask(stun_req("nobody:" + BROWSER_UFRAG, creds["pwd"], os.urandom(12)))
     ctx.check("ICE: unknown USERNAME -> 401",
               d and stun_parse(d, creds["pwd"])[0] == 0x0111, d and d.hex())
+    # the browser's ufrag is known from its offer: another one is refused
+    for other in (BROWSER_UFRAG[:-1] + "g", BROWSER_UFRAG + "x"):
+        d = ask(stun_req("%s:%s" % (creds["ufrag"], other), creds["pwd"],
+                         os.urandom(12)))
+        ctx.check("ICE: USERNAME with a wrong remote part (%s) -> 401"
+                  % other, d and stun_parse(d, creds["pwd"])[0] == 0x0111,
+                  d and d.hex())
     so.close()
 
 

@@ -1,9 +1,11 @@
 /* tests/unit/mediad/test_call.c  Call pool: hash, handles, ports back */
 #include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "harness.h"
 #include "call.h"
+#include "shm.h"
 
 /* 41000-41039: 10 calls, one slice; no workers (streams die at once) */
 static int setup(struct calls **cp, uint32_t nworkers)
@@ -96,7 +98,27 @@ static int test_call_exhaustion(void)
 	return err;
 }
 
+/*
+ * What an idle allocated leg costs in mediad's own memory: half a call
+ * (two legs and the saved offer formats), its stream, half its shm
+ * session. Issue 3's target is under 2 KiB; sockets are the kernel's.
+ */
+static int test_call_leg_memory(void)
+{
+	size_t leg = sizeof(struct call) / 2 + sizeof(struct stream) +
+		sizeof(struct shm_session) / 2;
+	int err = 0;
+
+	printf("# per idle leg: call %zu/2 + stream %zu + shm_session %zu/2 "
+	       "= %zu bytes\n", sizeof(struct call), sizeof(struct stream),
+	       sizeof(struct shm_session), leg);
+	TEST_TRUE(leg < 2048);
+ out:
+	return err;
+}
+
 static const struct harness_test tests[] = {
+	HARNESS_TEST(test_call_leg_memory),
 	HARNESS_TEST(test_call_hash_handles),
 	HARNESS_TEST(test_call_exhaustion),
 };
