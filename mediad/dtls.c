@@ -27,9 +27,12 @@ struct dtls {
 	X509      *cert;
 	BIO_METHOD *wmeth;           /* our datagram write BIO */
 	char       fp[DTLS_FP_STR_MAX];
-	struct dtls_conn *hs;        /* associations in handshake */
-	struct dtls_conn *held;      /* holding records until released */
+	struct dtls_conn *list[2];   /* LIST_HS: associations in handshake;
+	                                LIST_HELD: holding records until
+	                                released */
 };
+
+enum { LIST_HS = 0, LIST_HELD = 1 };
 
 struct dtls_conn {
 	struct dtls *d;
@@ -46,18 +49,17 @@ struct dtls_conn {
 	struct dtls_fp fp;
 	uint8_t     sha1[20], sha256[32];
 	uint64_t    deadline_ms;
-	struct dtls_conn *hnext, *hprev;
+	struct dtls_conn *next[2], *prev[2];   /* on d->list[LIST_*] */
 	char        why[64];
 
 	/* our last flight, held until the keys are in effect (dtls.h) */
 	bool        holding;         /* SSL_do_handshake() is running */
-	bool        rel_set;         /* on d->held, waiting for rel_seq */
+	bool        rel_set;         /* on LIST_HELD, waiting for rel_seq */
 	uint8_t     nheld;
 	uint16_t    held_len[DTLS_HOLD_MAX];
 	uint8_t    *held;            /* DTLS_HOLD_MAX * MTU, on first use */
 	uint32_t    rel_worker, rel_seq;
 	uint64_t    held_ms;         /* when the first record was held */
-	struct dtls_conn *rnext, *rprev;
 };
 
 static uint64_t mono_ms(void)
@@ -68,17 +70,33 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+static void list_add(struct dtls_conn *c, int l)
+{
+	struct dtls_conn **head = &c->d->list[l];
+
+	c->prev[l] = NULL;
+	c->next[l] = *head;
+	if (*head)
+		(*head)->prev[l] = c;
+	*head = c;
+}
+
+static void list_del(struct dtls_conn *c, int l)
+{
+	if (c->prev[l])
+		c->prev[l]->next[l] = c->next[l];
+	else if (c->d->list[l] == c)
+		c->d->list[l] = c->next[l];
+	if (c->next[l])
+		c->next[l]->prev[l] = c->prev[l];
+	c->next[l] = c->prev[l] = NULL;
+}
+
 static void rel_unlink(struct dtls_conn *c)
 {
 	if (!c->rel_set)
 		return;
-	if (c->rprev)
-		c->rprev->rnext = c->rnext;
-	else if (c->d->held == c)
-		c->d->held = c->rnext;
-	if (c->rnext)
-		c->rnext->rprev = c->rprev;
-	c->rnext = c->rprev = NULL;
+	list_del(c, LIST_HELD);
 	c->rel_set = false;
 }
 
@@ -272,8 +290,11 @@ void dtls_fini(struct dtls *d)
 {
 	if (!d)
 		return;
-	while (d->hs)
-		dtls_conn_free(d->hs);     /* not expected: owners free */
+	/* not expected: owners free their associations first */
+	while (d->list[LIST_HS])
+		dtls_conn_free(d->list[LIST_HS]);
+	while (d->list[LIST_HELD])
+		dtls_conn_free(d->list[LIST_HELD]);
 	SSL_CTX_free(d->ctx);
 	X509_free(d->cert);
 	EVP_PKEY_free(d->key);
@@ -340,23 +361,13 @@ bool dtls_fp_eq(const struct dtls_fp *a, const struct dtls_fp *b)
 		!memcmp(a->v, b->v, a->len);
 }
 
-static void hs_unlink(struct dtls_conn *c)
-{
-	if (c->hprev)
-		c->hprev->hnext = c->hnext;
-	else if (c->d->hs == c)
-		c->d->hs = c->hnext;
-	if (c->hnext)
-		c->hnext->hprev = c->hprev;
-	c->hnext = c->hprev = NULL;
-}
 
 static void set_state(struct dtls_conn *c, enum dtls_state st)
 {
 	if (c->state == st)
 		return;
 	if (c->state == DTLS_HANDSHAKE)
-		hs_unlink(c);
+		list_del(c, LIST_HS);
 	c->state = st;
 	if (c->stateh)
 		c->stateh(c, st, c->arg);
@@ -446,10 +457,7 @@ int dtls_conn_new(struct dtls_conn **cp, struct dtls *d, bool client,
 
 	c->state = DTLS_HANDSHAKE;
 	c->deadline_ms = mono_ms() + DTLS_TIMEOUT_MS;
-	c->hnext = d->hs;
-	if (d->hs)
-		d->hs->hprev = c;
-	d->hs = c;
+	list_add(c, LIST_HS);
 	*cp = c;
 	if (client)
 		step(c);                    /* the ClientHello */
@@ -461,7 +469,7 @@ void dtls_conn_free(struct dtls_conn *c)
 	if (!c)
 		return;
 	if (c->state == DTLS_HANDSHAKE)
-		hs_unlink(c);
+		list_del(c, LIST_HS);
 	rel_unlink(c);
 	c->stateh = NULL;
 	c->nheld = 0;                       /* the leg is going: not sent */
@@ -616,11 +624,7 @@ void dtls_conn_release_at(struct dtls_conn *c, uint32_t worker,
 	if (c->rel_set)
 		return;
 	c->rel_set = true;
-	c->rprev = NULL;
-	c->rnext = c->d->held;
-	if (c->d->held)
-		c->d->held->rprev = c;
-	c->d->held = c;
+	list_add(c, LIST_HELD);
 }
 
 unsigned dtls_release(struct dtls *d, dtls_applied_h *appliedh, void *arg)
@@ -629,8 +633,8 @@ unsigned dtls_release(struct dtls *d, dtls_applied_h *appliedh, void *arg)
 	uint64_t now = mono_ms();
 	unsigned n = 0;
 
-	for (c = d->held; c; c = next) {
-		next = c->rnext;
+	for (c = d->list[LIST_HELD]; c; c = next) {
+		next = c->next[LIST_HELD];
 		if ((int32_t)(appliedh(c->rel_worker, arg) - c->rel_seq) < 0 &&
 		    now - c->held_ms < DTLS_HOLD_MS)
 			continue;
@@ -646,11 +650,11 @@ int dtls_tick(struct dtls *d)
 	struct dtls_conn *c, *next;
 	int best = -1;
 
-	for (c = d->hs; c; c = next) {
+	for (c = d->list[LIST_HS]; c; c = next) {
 		struct timeval tv;
 		int ms;
 
-		next = c->hnext;
+		next = c->next[LIST_HS];
 		if (now >= c->deadline_ms) {
 			snprintf(c->why, sizeof(c->why), "handshake timeout");
 			set_state(c, DTLS_FAILED);
@@ -674,7 +678,7 @@ int dtls_tick(struct dtls *d)
 			best = ms;
 	}
 	/* held records go by DTLS_HOLD_MS at the latest */
-	for (c = d->held; c; c = c->rnext) {
+	for (c = d->list[LIST_HELD]; c; c = c->next[LIST_HELD]) {
 		uint64_t age = now - c->held_ms;
 		int ms = age >= DTLS_HOLD_MS ? 0 :
 			(int)(DTLS_HOLD_MS - age) + 1;

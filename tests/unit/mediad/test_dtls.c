@@ -90,6 +90,42 @@ static int fp_of(struct dtls_fp *fp, const struct dtls *d)
 	return dtls_fp_parse(fp, "sha-256", dtls_fingerprint(d));
 }
 
+/* Two identities (server <ds>, client <dc>) and their fingerprints. */
+static int two_ids(struct dtls **ds, struct dtls **dc, struct dtls_fp *fs,
+		   struct dtls_fp *fc)
+{
+	int err;
+
+	err = dtls_init(ds);
+	if (!err)
+		err = dtls_init(dc);
+	if (!err)
+		err = fp_of(fs, *ds);
+	if (!err)
+		err = fp_of(fc, *dc);
+	return err;
+}
+
+static void teardown(struct side *s, struct side *c, struct dtls *ds,
+		     struct dtls *dc)
+{
+	dtls_conn_free(s->c);
+	dtls_conn_free(c->c);
+	dtls_fini(ds);
+	dtls_fini(dc);
+}
+
+/* Empty pipes; server side <s> sends into p_ab, client <c> into p_ba. */
+static void sides_reset(struct side *s, struct side *c)
+{
+	memset(&p_ab, 0, sizeof(p_ab));
+	memset(&p_ba, 0, sizeof(p_ba));
+	memset(s, 0, sizeof(*s));
+	memset(c, 0, sizeof(*c));
+	s->to_peer = &p_ab;
+	c->to_peer = &p_ba;
+}
+
 static int test_dtls_fp_parse(void)
 {
 	struct dtls_fp a, b;
@@ -126,12 +162,7 @@ static int handshake(struct dtls *ds, struct dtls *dc,
 {
 	int err;
 
-	memset(&p_ab, 0, sizeof(p_ab));
-	memset(&p_ba, 0, sizeof(p_ba));
-	memset(s, 0, sizeof(*s));
-	memset(c, 0, sizeof(*c));
-	s->to_peer = &p_ab;
-	c->to_peer = &p_ba;
+	sides_reset(s, c);
 	err = dtls_conn_new(&s->c, ds, false, sfp, sendh, stateh, s);
 	if (err)
 		return err;
@@ -150,14 +181,10 @@ static int test_dtls_handshake_keys(void)
 	struct sdes_key sin, sout, cin, cout;
 	int err = 0;
 
-	memset(&s, 0, sizeof(s));
-	memset(&c, 0, sizeof(c));
-	TEST_ERR(dtls_init(&ds));
-	TEST_ERR(dtls_init(&dc));
+	sides_reset(&s, &c);
+	TEST_ERR(two_ids(&ds, &dc, &fs, &fc));
 	TEST_EQ(32 * 3 - 1, strlen(dtls_fingerprint(ds)));
 	TEST_TRUE(strcmp(dtls_fingerprint(ds), dtls_fingerprint(dc)));
-	TEST_ERR(fp_of(&fs, ds));
-	TEST_ERR(fp_of(&fc, dc));
 
 	TEST_ERR(handshake(ds, dc, &fc, &fs, &s, &c));
 	TEST_EQ(DTLS_UP, dtls_conn_state(s.c));
@@ -181,10 +208,7 @@ static int test_dtls_handshake_keys(void)
 	dtls_conn_free(c.c);
 	c.c = NULL;
  out:
-	dtls_conn_free(s.c);
-	dtls_conn_free(c.c);
-	dtls_fini(ds);
-	dtls_fini(dc);
+	teardown(&s, &c, ds, dc);
 	return err;
 }
 
@@ -232,12 +256,8 @@ static int test_dtls_late_fingerprint(void)
 	struct dtls_fp fs, fc, bad;
 	int err = 0;
 
-	memset(&s, 0, sizeof(s));
-	memset(&c, 0, sizeof(c));
-	TEST_ERR(dtls_init(&ds));
-	TEST_ERR(dtls_init(&dc));
-	TEST_ERR(fp_of(&fs, ds));
-	TEST_ERR(fp_of(&fc, dc));
+	sides_reset(&s, &c);
+	TEST_ERR(two_ids(&ds, &dc, &fs, &fc));
 
 	TEST_ERR(handshake(ds, dc, NULL, &fs, &s, &c));
 	TEST_EQ(DTLS_UP, dtls_conn_state(s.c));
@@ -255,10 +275,7 @@ static int test_dtls_late_fingerprint(void)
 	TEST_EQ(DTLS_FAILED, dtls_conn_state(s.c));
 	TEST_TRUE(!dtls_conn_verified(s.c));
  out:
-	dtls_conn_free(s.c);
-	dtls_conn_free(c.c);
-	dtls_fini(ds);
-	dtls_fini(dc);
+	teardown(&s, &c, ds, dc);
 	return err;
 }
 
@@ -270,16 +287,8 @@ static int test_dtls_retransmit(void)
 	struct dtls_fp fs, fc;
 	int err = 0, ms, i;
 
-	memset(&s, 0, sizeof(s));
-	memset(&c, 0, sizeof(c));
-	TEST_ERR(dtls_init(&ds));
-	TEST_ERR(dtls_init(&dc));
-	TEST_ERR(fp_of(&fs, ds));
-	TEST_ERR(fp_of(&fc, dc));
-	memset(&p_ab, 0, sizeof(p_ab));
-	memset(&p_ba, 0, sizeof(p_ba));
-	s.to_peer = &p_ab;
-	c.to_peer = &p_ba;
+	sides_reset(&s, &c);
+	TEST_ERR(two_ids(&ds, &dc, &fs, &fc));
 	p_ba.drop_next = true;
 	TEST_ERR(dtls_conn_new(&s.c, ds, false, &fc, sendh, stateh, &s));
 	TEST_ERR(dtls_conn_new(&c.c, dc, true, &fs, sendh, stateh, &c));
@@ -300,10 +309,7 @@ static int test_dtls_retransmit(void)
 	TEST_EQ(-1, dtls_tick(dc));
 	TEST_EQ(-1, dtls_tick(ds));
  out:
-	dtls_conn_free(s.c);
-	dtls_conn_free(c.c);
-	dtls_fini(ds);
-	dtls_fini(dc);
+	teardown(&s, &c, ds, dc);
 	return err;
 }
 
@@ -321,19 +327,10 @@ static int test_dtls_hold(void)
 	struct timespec ts = { 0, (DTLS_HOLD_MS + 60) * 1000000L };
 	int err = 0, ms, round;
 
-	memset(&s, 0, sizeof(s));
-	memset(&c, 0, sizeof(c));
-	TEST_ERR(dtls_init(&ds));
-	TEST_ERR(dtls_init(&dc));
-	TEST_ERR(fp_of(&fs, ds));
-	TEST_ERR(fp_of(&fc, dc));
+	sides_reset(&s, &c);
+	TEST_ERR(two_ids(&ds, &dc, &fs, &fc));
 	for (round = 0; round < 2; round++) {
-		memset(&p_ab, 0, sizeof(p_ab));
-		memset(&p_ba, 0, sizeof(p_ba));
-		memset(&s, 0, sizeof(s));
-		memset(&c, 0, sizeof(c));
-		s.to_peer = &p_ab;
-		c.to_peer = &p_ba;
+		sides_reset(&s, &c);
 		s.hold = true;
 		s.hold_seq = 0xfffffffeu;  /* across the wrap */
 		applied = 0xfffffffdu;
@@ -376,8 +373,7 @@ static int test_dtls_hold(void)
 		s.c = c.c = NULL;
 	}
 	/* freed while holding: nothing sent, nothing left on the list */
-	memset(&p_ab, 0, sizeof(p_ab));
-	memset(&p_ba, 0, sizeof(p_ba));
+	sides_reset(&s, &c);
 	s.hold = true;
 	s.hold_seq = 5;
 	applied = 0;
@@ -391,10 +387,7 @@ static int test_dtls_hold(void)
 	TEST_EQ(0, dtls_release(ds, applied_h, NULL));
 	TEST_EQ(0, p_ab.n);
  out:
-	dtls_conn_free(s.c);
-	dtls_conn_free(c.c);
-	dtls_fini(ds);
-	dtls_fini(dc);
+	teardown(&s, &c, ds, dc);
 	return err;
 }
 
